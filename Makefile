@@ -1,0 +1,42 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PYTHON ?= python3
+
+.PHONY: run test install lint typecheck imports bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q uv && $(VENV)/bin/uv pip install -q --python $(PY) -e '.[dev]' \
+	  || $(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: install, migrate the embedded SQLite database under var/, load demo data when empty, serve on :8000
+run: install
+	$(VENV)/bin/switchboard migrate
+	$(VENV)/bin/switchboard demo
+	$(VENV)/bin/switchboard serve
+
+lint: install
+	$(VENV)/bin/ruff check src tests bench
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+imports: install
+	$(VENV)/bin/lint-imports
+
+## make test: install, then lint, types, layer contracts and the whole suite (SQLite + PostgreSQL, memory bus + RabbitMQ)
+test: install lint typecheck imports
+	$(VENV)/bin/pytest
+
+bench: install
+	$(PY) bench/intake.py
+	$(PY) bench/routing.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,69 @@
+"""The outbox as a store (relay, websocket resume) and the inbox that makes consumers idempotent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from switchboard.adapters.storage import tables as t
+from switchboard.adapters.storage.database import Database
+from switchboard.application.ports.bus import Envelope
+
+
+def envelope_from_row(row: Any) -> Envelope:
+    return Envelope(row.id, row.name, row.occurred_at, dict(row.payload))
+
+
+class SqlOutboxStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def unpublished(self, limit: int) -> list[Envelope]:
+        statement = (select(t.outbox).where(t.outbox.c.published_at.is_(None)).order_by(t.outbox.c.id).limit(limit))
+        async with self._db.engine.connect() as connection:
+            return [envelope_from_row(r) for r in await connection.execute(statement)]
+
+    async def mark_published(self, event_ids: Sequence[int], at: datetime) -> None:
+        if not event_ids:
+            return
+        statement = update(t.outbox).where(t.outbox.c.id.in_(list(event_ids))).values(published_at=at)
+        if self._db.write_lock is not None:
+            async with self._db.write_lock, self._db.engine.begin() as connection:
+                await connection.execute(statement)
+        else:
+            async with self._db.engine.begin() as connection:
+                await connection.execute(statement)
+
+    async def after(self, event_id: int, limit: int) -> list[Envelope]:
+        statement = select(t.outbox).where(t.outbox.c.id > event_id).order_by(t.outbox.c.id).limit(limit)
+        async with self._db.engine.connect() as connection:
+            return [envelope_from_row(r) for r in await connection.execute(statement)]
+
+    async def last_id(self) -> int:
+        async with self._db.engine.connect() as connection:
+            return int((await connection.execute(select(func.coalesce(func.max(t.outbox.c.id), 0)))).scalar_one())
+
+    async def ping(self) -> bool:
+        return await self._db.ping()
+
+
+class SqlInbox:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def first_time(self, consumer: str, event_id: int, at: datetime) -> bool:
+        statement = insert(t.processed_events).values(consumer=consumer, event_id=event_id, processed_at=at)
+        try:
+            if self._db.write_lock is not None:
+                async with self._db.write_lock, self._db.engine.begin() as connection:
+                    await connection.execute(statement)
+            else:
+                async with self._db.engine.begin() as connection:
+                    await connection.execute(statement)
+        except IntegrityError:
+            return False
+        return True

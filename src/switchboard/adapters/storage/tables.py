@@ -1,0 +1,255 @@
+"""The schema: one set of tables for SQLite and PostgreSQL (SQLAlchemy Core, no ORM callbacks)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from switchboard.adapters.storage.columns import Id, Json, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _source_columns() -> list[Column[object]]:
+    """Attribution of a conversation or lead: what channel reports are built on."""
+    return [
+        Column("source_channel_id", Id, nullable=True),
+        Column("source_line_id", Id, nullable=True),
+        Column("utm_source", String(200)),
+        Column("utm_medium", String(200)),
+        Column("utm_campaign", String(200)),
+        Column("utm_term", String(200)),
+        Column("utm_content", String(200)),
+        Column("referrer", String(2000)),
+        Column("landing_page", String(2000)),
+        Column("dialled_number", String(32)),
+    ]
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("login", String(100), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(254)),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", String(200)),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("skills", Json, nullable=False),
+    Column("capacity", Json, nullable=False),
+    Column("max_total", Integer, nullable=False, server_default=text("10")),
+    Column("status", String(40), nullable=False, server_default=text("'offline'")),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+companies = Table(
+    "companies",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(300), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("search_name", String(200), nullable=False),  # case-folded, ё→е: the same search on both databases
+    Column("tier", String(20), nullable=False, server_default=text("'regular'")),
+    Column("company_id", Id, ForeignKey("companies.id"), nullable=True),
+    Column("time_zone", String(64)),
+    Column("responsible_operator_id", Id, ForeignKey("users.id"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "search_name"),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    Column("value", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("kind", "value"),
+)
+
+lines = Table(
+    "lines",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("time_zone", String(64), nullable=False),
+    Column("create_lead_for_new_contact", Boolean, nullable=False),
+    Column("reopen_window_seconds", Integer, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("routing", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+line_operators = Table(
+    "line_operators",
+    metadata,
+    Column("line_id", Id, ForeignKey("lines.id"), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id"), primary_key=True),
+    Column("position", Integer, nullable=False),
+)
+
+channels = Table(
+    "channels",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("line_id", Id, ForeignKey("lines.id"), nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("settings", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False),
+    Column("line_id", Id, ForeignKey("lines.id"), nullable=False),
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("assignee_id", Id, ForeignKey("users.id"), nullable=True),
+    Column("subject", String(300)),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    Column("last_message_at", UTCDateTime, nullable=False),
+    *_source_columns(),
+    Index(None, "contact_id", "channel_id", "status"),
+    Index(None, "status", "line_id"),
+    Index(None, "assignee_id", "status"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False),
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=False),
+    Column("direction", String(3), nullable=False),  # in | out
+    Column("author_kind", String(10), nullable=False),  # contact | operator | system
+    Column("author_id", Id, nullable=True),
+    Column("body", Text, nullable=False),
+    Column("attachments", Json, nullable=False),
+    Column("external_id", String(255)),
+    Column("delivery_status", String(20), nullable=False),
+    Column("error", String(1000)),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("channel_id", "external_id"),
+    Index(None, "conversation_id", "id"),
+)
+
+leads = Table(
+    "leads",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False, index=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=True),
+    Column("title", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("automatic", Boolean, nullable=False),
+    Column("created_by", Id, ForeignKey("users.id"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    *_source_columns(),
+)
+
+timeline = Table(
+    "timeline",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=False),
+    Column("kind", String(30), nullable=False),  # message | lead | conversation_opened | ...
+    Column("ref_id", Id, nullable=False),
+    Column("conversation_id", Id, nullable=True),
+    Column("channel_kind", String(20)),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("summary", String(500), nullable=False),
+    Index(None, "contact_id", "id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(60), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("conversation_id", Id, nullable=True),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("published_at", UTCDateTime),
+    Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL"),
+          sqlite_where=text("published_at IS NULL")),
+)
+
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("consumer", String(100), primary_key=True),
+    Column("event_id", Id, primary_key=True),
+    Column("processed_at", UTCDateTime, nullable=False),
+)
+
+timers = Table(
+    "timers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("kind", String(60), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False, index=True),
+    Column("payload", Json, nullable=False),
+    Column("claimed_until", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_user_id", Id, nullable=True),
+    Column("actor_token_id", Id, nullable=True),
+    Column("action", String(100), nullable=False),
+    Column("entity", String(50), nullable=False),
+    Column("entity_id", Id, nullable=True),
+    Column("detail", Json, nullable=False),
+    Column("request_id", String(64)),
+)

@@ -1,0 +1,125 @@
+"""The SQL unit of work: one connection, one transaction, events into the outbox at commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Self
+
+from sqlalchemy import insert
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchboard.adapters.storage import tables as t
+from switchboard.adapters.storage.catalog import (
+    SqlChannels,
+    SqlLines,
+    SqlTokens,
+    SqlUsers,
+)
+from switchboard.adapters.storage.contacts import SqlContacts
+from switchboard.adapters.storage.conversations import SqlConversations, SqlMessages, SqlTimeline
+from switchboard.adapters.storage.database import Database
+from switchboard.adapters.storage.records import SqlAudit, SqlLeads
+from switchboard.application.ports.storage import Conflict, StorageUnavailable
+from switchboard.domain.events import Event
+
+_UNAVAILABLE = (OperationalError, InterfaceError, OSError, TimeoutError, ConnectionError)
+
+
+def translate(error: BaseException) -> BaseException | None:
+    """Map a driver error to the port's vocabulary; None when it is not a storage matter."""
+    if isinstance(error, IntegrityError):
+        return Conflict(str(error.orig))
+    if isinstance(error, _UNAVAILABLE):
+        return StorageUnavailable(type(error).__name__)
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return StorageUnavailable("connection lost")
+    return None
+
+
+class SqlUnitOfWork:
+    def __init__(self, database: Database, *, read_only: bool = False) -> None:
+        self._database = database
+        self._read_only = read_only
+        self._events: list[tuple[Event, datetime]] = []
+        self._connection: AsyncConnection | None = None
+        self._locked = False
+
+    async def __aenter__(self) -> Self:
+        lock = self._database.write_lock
+        if lock is not None and not self._read_only:
+            await lock.acquire()
+            self._locked = True
+        try:
+            self._connection = await self._database.engine.connect()
+            await self._connection.begin()
+        except BaseException as error:
+            await self._release()
+            mapped = translate(error)
+            if mapped is not None:
+                raise mapped from error
+            raise
+        self._bind(self._connection)
+        return self
+
+    def _bind(self, connection: AsyncConnection) -> None:
+        self.contacts = SqlContacts(connection)
+        self.conversations = SqlConversations(connection, self._database.is_sqlite)
+        self.messages = SqlMessages(connection)
+        self.timeline = SqlTimeline(connection)
+        self.leads = SqlLeads(connection)
+        self.channels = SqlChannels(connection)
+        self.lines = SqlLines(connection)
+        self.users = SqlUsers(connection)
+        self.tokens = SqlTokens(connection)
+        self.audit = SqlAudit(connection)
+
+    def emit(self, event: Event, at: datetime) -> None:
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot emit events")
+        self._events.append((event, at))
+
+    async def commit(self) -> None:
+        assert self._connection is not None
+        if self._events:
+            rows: list[dict[str, Any]] = [
+                {"name": e.name, "payload": e.payload(), "conversation_id": e.conversation_ref, "occurred_at": at}
+                for e, at in self._events
+            ]
+            await self._connection.execute(insert(t.outbox), rows)
+        await self._connection.commit()
+        had_events, self._events = bool(self._events), []
+        if had_events:
+            self._database.committed_events()
+
+    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        try:
+            if self._connection is not None and self._connection.in_transaction():
+                await self._connection.rollback()
+        except Exception:  # noqa: S110 - the connection is already broken; the original error matters
+            pass
+        finally:
+            await self._release()
+        if exc is not None:
+            mapped = translate(exc)
+            if mapped is not None:
+                raise mapped from exc
+
+    async def _release(self) -> None:
+        if self._connection is not None:
+            try:
+                await self._connection.close()
+            except Exception:  # noqa: S110 - closing a dead connection may fail; nothing to keep
+                pass
+            self._connection = None
+        if self._locked and self._database.write_lock is not None:
+            self._database.write_lock.release()
+            self._locked = False
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.database, read_only=read_only)

@@ -1,0 +1,18 @@
+"""What every use case receives: the storage, the clock and the settings it needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from switchboard.application.ports.clock import Clock
+from switchboard.application.ports.security import PasswordHasher, SessionSigner
+from switchboard.application.ports.storage import UnitOfWorkFactory
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    hasher: PasswordHasher
+    signer: SessionSigner
+    default_region: str = "RU"

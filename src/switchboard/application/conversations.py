@@ -1,0 +1,176 @@
+"""An operator's work on a conversation: reply, close; a supervisor's: assign."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from switchboard.application.access import Principal, require_handles, require_role
+from switchboard.application.context import Services
+from switchboard.application.errors import InvalidInput, NotFound, StateConflict
+from switchboard.application.ports.storage import ConversationQuery, NewMessage, UnitOfWork
+from switchboard.domain.conversation import (
+    Attachment,
+    AuthorKind,
+    Conversation,
+    ConversationAction,
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+    Message,
+)
+from switchboard.domain.errors import InvalidTransition
+from switchboard.domain.events import ConversationAssigned, ConversationClosed, ReplyQueued
+from switchboard.domain.operators import Role
+from switchboard.domain.timeline import summarize
+
+MAX_REPLY = 64_000
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    body: str
+    attachments: tuple[Attachment, ...] = ()
+
+
+async def _load(uow: UnitOfWork, conversation_id: int, *, for_update: bool = False) -> Conversation:
+    conversation = await uow.conversations.get(conversation_id, for_update=for_update)
+    if conversation is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    return conversation
+
+
+async def check_reads(uow: UnitOfWork, principal: Principal, conversation: Conversation) -> None:
+    """Supervisors read everything; an operator reads their own and their lines' conversations."""
+    if principal.supervises or conversation.assignee_id == principal.user_id:
+        return
+    line = await uow.lines.get(conversation.line_id)
+    if principal.role is Role.OPERATOR and line is not None and principal.user_id in line.operator_ids:
+        return
+    raise NotFound(f"conversation {conversation.id} does not exist")
+
+
+def check_reply(reply: Reply) -> None:
+    if not reply.body.strip() and not reply.attachments:
+        raise InvalidInput("the reply has neither text nor attachments", field="body")
+    if len(reply.body) > MAX_REPLY:
+        raise InvalidInput(f"the reply is longer than {MAX_REPLY} characters", field="body")
+
+
+def _move(conversation: Conversation, action: ConversationAction) -> None:
+    try:
+        conversation.apply(action)
+    except InvalidTransition as error:
+        raise StateConflict(error.detail, field="status") from error
+
+
+async def get_conversation(services: Services, principal: Principal, conversation_id: int) -> Conversation:
+    require_role(principal, Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR)
+    async with services.uow(read_only=True) as uow:
+        conversation = await _load(uow, conversation_id)
+        await check_reads(uow, principal, conversation)
+        return conversation
+
+
+async def list_conversations(
+    services: Services, principal: Principal, query: ConversationQuery, limit: int, before_id: int | None
+) -> list[Conversation]:
+    """Operators see only what is theirs unless they filter by a line they belong to."""
+    require_role(principal, Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR)
+    async with services.uow(read_only=True) as uow:
+        if principal.role is Role.OPERATOR and query.assignee_id != principal.user_id:
+            line = await uow.lines.get(query.line_id) if query.line_id is not None else None
+            if line is None or principal.user_id not in line.operator_ids:
+                raise InvalidInput("operators list their own conversations or one of their lines", field="line_id")
+        return await uow.conversations.list(query, limit, before_id)
+
+
+async def list_messages(
+    services: Services, principal: Principal, conversation_id: int, limit: int, before_id: int | None
+) -> list[Message]:
+    require_role(principal, Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR)
+    async with services.uow(read_only=True) as uow:
+        conversation = await _load(uow, conversation_id)
+        await check_reads(uow, principal, conversation)
+        return await uow.messages.list(conversation_id, limit, before_id)
+
+
+async def send_reply(services: Services, principal: Principal, conversation_id: int, reply: Reply) -> Message:
+    """Store the operator's reply for its connector to deliver; the conversation waits for the customer."""
+    require_role(principal, Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR)
+    check_reply(reply)
+    now = services.clock.now()
+    async with services.uow() as uow:
+        conversation = await _load(uow, conversation_id, for_update=True)
+        require_handles(principal, conversation)
+        if conversation.status is ConversationStatus.CLOSED:
+            raise StateConflict("the conversation is closed", field="status")
+        if conversation.status in (ConversationStatus.ASSIGNED, ConversationStatus.WAITING):
+            _move(conversation, ConversationAction.OPERATOR_REPLIED)
+        message = await uow.messages.add(
+            NewMessage(
+                conversation_id=conversation.id,
+                channel_id=conversation.channel_id,
+                direction=Direction.OUT,
+                author_kind=AuthorKind.OPERATOR,
+                author_id=principal.user_id,
+                body=reply.body,
+                delivery_status=DeliveryStatus.QUEUED,
+                created_at=now,
+                attachments=reply.attachments,
+            )
+        )
+        conversation.last_message_at = now
+        await uow.conversations.save(conversation)
+        channel = await uow.channels.get(conversation.channel_id)
+        await uow.timeline.add(
+            conversation.contact_id, "message", message.id, now, summarize(reply.body or "📎"),
+            conversation.id, channel.kind if channel else None,
+        )
+        uow.emit(ReplyQueued(message.id, conversation.id, conversation.channel_id, principal.user_id or 0), now)
+        await uow.commit()
+        return message
+
+
+async def close_conversation(services: Services, principal: Principal, conversation_id: int) -> Conversation:
+    require_role(principal, Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR)
+    now = services.clock.now()
+    async with services.uow() as uow:
+        conversation = await _load(uow, conversation_id, for_update=True)
+        require_handles(principal, conversation)
+        _move(conversation, ConversationAction.CLOSE)
+        conversation.closed_at = now
+        await uow.conversations.save(conversation)
+        await uow.timeline.add(
+            conversation.contact_id, "conversation_closed", conversation.id, now, "closed", conversation.id
+        )
+        uow.emit(
+            ConversationClosed(conversation.id, conversation.line_id, conversation.assignee_id, principal.user_id),
+            now,
+        )
+        await uow.commit()
+        return conversation
+
+
+async def assign_conversation(
+    services: Services, principal: Principal, conversation_id: int, operator_id: int
+) -> Conversation:
+    """A supervisor hands a conversation to an operator, whatever routing would have done."""
+    require_role(principal, Role.ADMIN, Role.SUPERVISOR)
+    now = services.clock.now()
+    async with services.uow() as uow:
+        conversation = await _load(uow, conversation_id, for_update=True)
+        operator = await uow.users.get(operator_id)
+        if operator is None or not operator.active or operator.role is not Role.OPERATOR:
+            raise InvalidInput(f"user {operator_id} is not an active operator", field="operator_id")
+        previous = conversation.assignee_id
+        _move(conversation, ConversationAction.ASSIGN)
+        conversation.assignee_id = operator.id
+        await uow.conversations.save(conversation)
+        await uow.audit.add(
+            now, "conversation.assign", "conversation", conversation.id,
+            {"operator_id": operator.id, "previous_operator_id": previous},
+            principal.user_id, principal.token_id, principal.request_id,
+        )
+        uow.emit(ConversationAssigned(conversation.id, operator.id, previous, principal.user_id), now)
+        await uow.commit()
+        return conversation

@@ -1,0 +1,1 @@
+"""Ports: the only doors from the application to the outside world."""

@@ -1,0 +1,72 @@
+"""The bus port: how committed events leave a unit of work and reach consumers.
+
+Delivery is at-least-once: a publish returns only when the broker has taken the
+events (publisher confirms on RabbitMQ), and a handler that raises gets the
+envelope again, up to ``max_attempts``, then the envelope goes to the queue's
+dead letters. Consumers are therefore written to be idempotent by ``event_id``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class BusUnavailable(Exception):
+    """The broker cannot take events now; the outbox keeps them for a later try."""
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """One committed event as it travels: the outbox row id is its identity."""
+
+    event_id: int
+    name: str
+    occurred_at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def topic(self) -> str:
+        """Routing key: the event name, e.g. ``MessageReceived``."""
+        return self.name
+
+
+Handler = Callable[[Envelope], Awaitable[None]]
+
+
+class Subscription(Protocol):
+    async def cancel(self) -> None: ...
+
+
+class Bus(Protocol):
+    async def start(self) -> None:
+        """Connect and declare what is needed; idempotent."""
+
+    async def close(self) -> None:
+        """Stop consumers and disconnect."""
+
+    async def publish(self, envelopes: Sequence[Envelope]) -> None:
+        """Hand events to the broker; returns only once they are confirmed.
+
+        Raises BusUnavailable when the broker cannot take them.
+        """
+
+    async def subscribe(
+        self,
+        queue: str | None,
+        handler: Handler,
+        *,
+        topics: Sequence[str] = ("#",),
+        max_attempts: int = 5,
+    ) -> Subscription:
+        """Consume from a queue bound to ``topics``.
+
+        A named queue is durable and shared: each envelope goes to one consumer
+        of the queue, and every named queue gets its own copy. ``None`` makes a
+        private, transient queue for this process (websocket fan-out).
+        """
+
+    async def ping(self) -> bool:
+        """True when the broker is reachable (readiness)."""

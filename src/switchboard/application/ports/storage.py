@@ -1,0 +1,201 @@
+"""Storage ports: a unit of work and the repositories it holds.
+
+One unit of work is one transaction. Events given to ``emit`` are written to the outbox in the
+same transaction and leave only after the commit, through the outbox relay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, Self
+
+from switchboard.application.ports.bus import Envelope
+from switchboard.domain.channels import Channel, ChannelKind
+from switchboard.domain.contacts import Contact, ContactTier
+from switchboard.domain.conversation import (
+    Attachment,
+    AuthorKind,
+    Conversation,
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+    Message,
+)
+from switchboard.domain.events import Event
+from switchboard.domain.identity import Identity
+from switchboard.domain.leads import Lead, LeadStatus
+from switchboard.domain.lines import Line
+from switchboard.domain.operators import Role, User
+from switchboard.domain.source import Source
+from switchboard.domain.timeline import TimelineEntry
+
+
+class StorageUnavailable(Exception):
+    """The database cannot be reached; nothing of the unit of work was written."""
+
+
+class Conflict(Exception):
+    """A uniqueness rule of the storage was broken (e.g. an identity owned by another contact)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContactQuery:
+    phone: str | None = None
+    email: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationQuery:
+    status: ConversationStatus | None = None
+    line_id: int | None = None
+    assignee_id: int | None = None
+    contact_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    conversation_id: int
+    channel_id: int
+    direction: Direction
+    author_kind: AuthorKind
+    body: str
+    delivery_status: DeliveryStatus
+    created_at: datetime
+    author_id: int | None = None
+    external_id: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    id: int
+    name: str
+    role: Role
+    user_id: int | None
+
+
+class ContactRepository(Protocol):
+    async def add(self, name: str, tier: ContactTier, at: datetime) -> Contact: ...
+    async def get(self, contact_id: int) -> Contact | None: ...
+    async def find_by_identity(self, identity: Identity) -> int | None: ...
+    async def add_identity(self, contact_id: int, identity: Identity, at: datetime) -> None: ...
+    async def search(self, query: ContactQuery, limit: int, offset: int) -> list[Contact]: ...
+    async def update(self, contact_id: int, fields: Mapping[str, Any], at: datetime) -> None: ...
+    async def is_new(self, contact_id: int) -> bool:
+        """True while the contact has no conversation yet."""
+
+
+class ConversationRepository(Protocol):
+    async def add(
+        self, contact_id: int, line_id: int, channel_id: int, status: ConversationStatus,
+        at: datetime, source: Source,
+    ) -> Conversation: ...
+    async def get(self, conversation_id: int, *, for_update: bool = False) -> Conversation | None: ...
+    async def find_latest(self, contact_id: int, channel_id: int) -> Conversation | None: ...
+    async def save(self, conversation: Conversation) -> None: ...
+    async def list(self, query: ConversationQuery, limit: int, before_id: int | None) -> list[Conversation]: ...
+
+
+class MessageRepository(Protocol):
+    async def add(self, message: NewMessage) -> Message: ...
+    async def find_by_external_id(self, channel_id: int, external_id: str) -> Message | None: ...
+    async def list(self, conversation_id: int, limit: int, before_id: int | None) -> list[Message]: ...
+
+
+class LeadRepository(Protocol):
+    async def add(
+        self, contact_id: int, conversation_id: int | None, title: str, automatic: bool,
+        created_by: int | None, at: datetime, source: Source,
+    ) -> Lead: ...
+    async def get(self, lead_id: int) -> Lead | None: ...
+    async def list(self, contact_id: int | None, status: LeadStatus | None, limit: int, offset: int) -> list[Lead]: ...
+    async def set_status(self, lead_id: int, status: LeadStatus) -> None: ...
+
+
+class ChannelRepository(Protocol):
+    async def add(self, kind: ChannelKind, name: str, line_id: int, settings: Mapping[str, Any],
+                  at: datetime) -> Channel: ...
+    async def get(self, channel_id: int) -> Channel | None: ...
+    async def list(self) -> list[Channel]: ...
+    async def update(self, channel_id: int, fields: Mapping[str, Any]) -> None: ...
+
+
+class LineRepository(Protocol):
+    async def add(self, line: Line, at: datetime) -> Line: ...
+    async def get(self, line_id: int) -> Line | None: ...
+    async def list(self) -> list[Line]: ...
+    async def update(self, line_id: int, fields: Mapping[str, Any]) -> None: ...
+    async def set_operators(self, line_id: int, operator_ids: Sequence[int]) -> None: ...
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User, password_hash: str | None, at: datetime) -> User: ...
+    async def get(self, user_id: int) -> User | None: ...
+    async def get_by_login(self, login: str) -> tuple[User, str | None] | None: ...
+    async def list(self, role: Role | None) -> list[User]: ...
+    async def update(self, user_id: int, fields: Mapping[str, Any]) -> None: ...
+
+
+class TokenRepository(Protocol):
+    async def add(self, name: str, token_hash: str, role: Role, user_id: int | None, at: datetime) -> int: ...
+    async def find(self, token_hash: str) -> TokenRecord | None: ...
+
+
+class TimelineRepository(Protocol):
+    async def add(
+        self, contact_id: int, kind: str, ref_id: int, occurred_at: datetime, summary: str,
+        conversation_id: int | None = None, channel_kind: str | None = None,
+    ) -> None: ...
+    async def page(
+        self, contact_id: int, limit: int, before_id: int | None, channel_kind: str | None
+    ) -> list[TimelineEntry]: ...
+
+
+class AuditRepository(Protocol):
+    async def add(
+        self, at: datetime, action: str, entity: str, entity_id: int | None, detail: Mapping[str, Any],
+        actor_user_id: int | None, actor_token_id: int | None, request_id: str | None,
+    ) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    contacts: ContactRepository
+    conversations: ConversationRepository
+    messages: MessageRepository
+    leads: LeadRepository
+    channels: ChannelRepository
+    lines: LineRepository
+    users: UserRepository
+    tokens: TokenRepository
+    timeline: TimelineRepository
+    audit: AuditRepository
+
+    def emit(self, event: Event, at: datetime) -> None:
+        """Queue an event; it is written to the outbox by ``commit``."""
+
+    async def commit(self) -> None: ...
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(self, *exc: object) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
+
+
+class OutboxStore(Protocol):
+    """The outbox as the relay and the websocket resume see it."""
+
+    async def unpublished(self, limit: int) -> list[Envelope]: ...
+    async def mark_published(self, event_ids: Sequence[int], at: datetime) -> None: ...
+    async def after(self, event_id: int, limit: int) -> list[Envelope]: ...
+    async def last_id(self) -> int: ...
+    async def ping(self) -> bool: ...
+
+
+class Inbox(Protocol):
+    """Remembers which events a consumer has handled, so a redelivery is a no-op."""
+
+    async def first_time(self, consumer: str, event_id: int, at: datetime) -> bool: ...

@@ -1,0 +1,62 @@
+"""Wires one configuration: embedded (SQLite + in-process bus) or scaled (PostgreSQL + RabbitMQ)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from switchboard.adapters.bus import bus_from_url
+from switchboard.adapters.clock import SystemClock
+from switchboard.adapters.security.passwords import Argon2Hasher
+from switchboard.adapters.security.sessions import JwtSigner
+from switchboard.adapters.storage.database import Database
+from switchboard.adapters.storage.migrate import upgrade
+from switchboard.adapters.storage.outbox import SqlInbox, SqlOutboxStore
+from switchboard.adapters.storage.uow import SqlUnitOfWorkFactory
+from switchboard.application.context import Services
+from switchboard.application.ports.bus import Bus
+from switchboard.application.ports.clock import Clock
+from switchboard.config import Settings
+from switchboard.workers.relay import OutboxRelay
+
+
+@dataclass
+class Container:
+    settings: Settings
+    database: Database
+    bus: Bus
+    services: Services
+    outbox: SqlOutboxStore
+    inbox: SqlInbox
+    relay: OutboxRelay
+
+    async def start(self, *, migrate: bool = False) -> None:
+        if migrate:
+            await upgrade(self.database)
+        await self.bus.start()
+        self.relay.start()
+
+    async def stop(self, *, drain_seconds: float = 10.0) -> int:
+        """Graceful: drain the outbox, then stop; returns how many events stayed unsent."""
+        await self.relay.stop()
+        left = await self.relay.drain(drain_seconds)
+        await self.bus.close()
+        await self.database.dispose()
+        return left
+
+
+def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool = False) -> Container:
+    clock = clock or SystemClock()
+    database = Database(settings.database_url, pool_size=settings.db_pool_size)
+    bus = bus_from_url(settings.bus_url, namespace=settings.bus_namespace)
+    services = Services(
+        uow=SqlUnitOfWorkFactory(database),
+        clock=clock,
+        hasher=Argon2Hasher(fast=fast_hashing),
+        signer=JwtSigner(settings.secret_key, lifetime=timedelta(hours=settings.session_hours)),
+        default_region=settings.default_region,
+    )
+    outbox = SqlOutboxStore(database)
+    relay = OutboxRelay(outbox, bus, clock)
+    database.on_commit(relay.wake)
+    return Container(settings, database, bus, services, outbox, SqlInbox(database), relay)

@@ -1,0 +1,157 @@
+"""The ``switchboard`` command: serve, migrate, demo data, users and API tokens, the routing simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import typer
+
+from switchboard.application.errors import ApplicationError
+from switchboard.config import ConfigError, Settings, load_settings
+from switchboard.domain.operators import Role
+
+T = TypeVar("T")
+
+app = typer.Typer(help="Switchboard: an omnichannel contact center with a built-in CRM.", no_args_is_help=True)
+users_app = typer.Typer(help="People who use the desk.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as error:
+        typer.echo(f"switchboard: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coroutine)
+    except ApplicationError as error:
+        field = f" ({error.field})" if error.field else ""
+        typer.echo(f"switchboard: {error.detail}{field}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Address to listen on (default SWITCHBOARD_HOST)."),
+    port: int | None = typer.Option(None, help="Port (default SWITCHBOARD_PORT, 8000)."),
+    workers: int = typer.Option(1, min=1, max=32, help="Worker processes (PostgreSQL only; SQLite has one)."),
+) -> None:
+    """Serve the API, the websocket and the UI."""
+    import uvicorn
+
+    from switchboard.logs import configure
+
+    settings = _settings()
+    configure(settings.log_format, settings.log_level)
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        typer.echo("switchboard: --workers > 1 needs PostgreSQL (SQLite has a single writer)", err=True)
+        raise typer.Exit(2)
+    uvicorn.run("switchboard.web.main:app", host=host or settings.host, port=port or settings.port,
+                workers=workers, log_level="warning", proxy_headers=True, timeout_graceful_shutdown=15)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations (idempotent)."""
+    from switchboard.adapters.storage.database import Database
+    from switchboard.adapters.storage.migrate import current, upgrade
+
+    settings = _settings()
+
+    async def go() -> str | None:
+        database = Database(settings.database_url)
+        try:
+            await upgrade(database)
+            return await current(database)
+        finally:
+            await database.dispose()
+
+    try:
+        revision = _run(go())
+    except OSError as error:
+        typer.echo(f"switchboard: cannot reach the database: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"database at revision {revision}")
+
+
+@app.command()
+def demo(force: bool = typer.Option(False, help="Load even when the database already has data.")) -> None:
+    """Load demo data (lines, operators, 50 contacts with history) into an empty database."""
+    from switchboard.demo import load_demo
+
+    settings = _settings()
+    logins = _run(load_demo(settings, force=force))
+    if logins is None:
+        typer.echo("the database already has data; demo not loaded (use --force to add it anyway)")
+        return
+    typer.echo("demo data loaded; sign in at http://{}:{} with:".format(settings.host, settings.port))
+    for login, password, role in logins:
+        typer.echo(f"  {role:<11} {login} / {password}")
+
+
+@users_app.command("create")
+def users_create(
+    login: str = typer.Argument(..., help="Sign-in name."),
+    name: str = typer.Option(..., help="Full name."),
+    role: Role = typer.Option(Role.OPERATOR, help="admin, supervisor or operator."),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
+                                 help="At least 8 characters."),
+    email: str | None = typer.Option(None),
+) -> None:
+    """Create a person who signs in to the desk."""
+    from switchboard.application.catalog import NewUser, create_user
+
+    user = _run(_with_services(lambda s: create_user(s, None, NewUser(login, name, role, password, email))))
+    typer.echo(f"created {user.role.value} {user.login} (id {user.id})")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: str = typer.Argument(..., help="What the token is for, e.g. 'shop website'."),
+    role: Role = typer.Option(Role.INTEGRATION, help="integration (the API channel only) or a desk role."),
+) -> None:
+    """Create an API token; it is printed once and only its hash is kept."""
+    from switchboard.application.auth import create_api_token
+
+    token_id, token = _run(_with_services(lambda s: create_api_token(s, None, name, role)))
+    typer.echo(f"token {token_id} ({role.value}): {token}")
+
+
+async def _with_services(action: Any) -> Any:
+    from switchboard.bootstrap import build
+
+    container = build(_settings())
+    try:
+        return await action(container.services)
+    finally:
+        await container.database.dispose()
+
+
+def _register_simulator() -> None:
+    try:
+        from switchboard.cli_simulate import simulate_command
+    except ImportError:  # pragma: no cover - the simulator ships with the routing engine
+        return
+    app.command("simulate", help="Simulate a line with the real routing engine and compare with Erlang C.")(
+        simulate_command
+    )
+
+
+_register_simulator()
+
+
+def main() -> None:
+    try:
+        app()
+    except ConfigError as error:
+        typer.echo(f"switchboard: {error}", err=True)
+        sys.exit(2)

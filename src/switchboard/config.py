@@ -1,0 +1,107 @@
+"""Configuration: ``SWITCHBOARD_*`` environment variables over an optional TOML file over defaults.
+
+A bad value stops start-up with one line that names the variable and what is wrong (exit code 2).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_DB = "sqlite+aiosqlite:///var/switchboard.db"
+INSECURE_DEV_KEY = "dev-insecure-secret-key-change-me-0123456789"  # noqa: S105 - documented dev default
+
+
+class ConfigError(Exception):
+    """One line for the operator: the variable and what is wrong with it."""
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self._data: dict[str, Any] = {}
+        if path is not None:
+            try:
+                self._data = tomllib.loads(path.read_text(encoding="utf-8")).get("switchboard", {})
+            except (OSError, tomllib.TOMLDecodeError) as error:
+                raise ConfigError(f"SWITCHBOARD_CONFIG: cannot read {path}: {error}") from error
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self._data.items() if k in self.settings_cls.model_fields}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", extra="ignore")
+
+    database_url: str = DEFAULT_DB
+    bus_url: str = "memory://"
+    bus_namespace: str = "switchboard"
+    secret_key: str = INSECURE_DEV_KEY
+    default_region: str = "RU"
+    body_limit_bytes: int = Field(default=1_048_576, ge=1024, le=104_857_600)
+    log_format: Literal["json", "console"] = "json"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    session_hours: int = Field(default=12, ge=1, le=720)
+    cookie_secure: bool = False
+    db_pool_size: int = Field(default=20, ge=1, le=200)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql", "postgres")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("bus_url")
+    @classmethod
+    def _bus(cls, value: str) -> str:
+        if not value.startswith(("memory://", "amqp://", "amqps://")):
+            raise ValueError("must be memory:// or an amqp:// URL")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret(cls, value: str) -> str:
+        if len(value) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        import phonenumbers
+
+        if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a region code such as RU or US")
+        return value.upper()
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = os.environ.get("SWITCHBOARD_CONFIG")
+        toml = _TomlSource(settings_cls, Path(path) if path else None)
+        return (init_settings, env_settings, toml)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings or a ConfigError whose message is one line naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = "SWITCHBOARD_" + str(first["loc"][0]).upper() if first["loc"] else "SWITCHBOARD_*"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{name}: {message}") from None

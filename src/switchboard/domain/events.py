@@ -1,0 +1,157 @@
+"""The event catalogue: every fact the system announces after a commit.
+
+Events are past-tense and carry ids and the little data a consumer needs to act without
+reading the database again; personal data stays out (a consumer that needs a phone asks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    name: ClassVar[str] = "Event"
+
+    def payload(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def conversation_ref(self) -> int | None:
+        """The conversation this event belongs to, for operators' websocket feeds."""
+        value = getattr(self, "conversation_id", None)
+        return value if isinstance(value, int) else None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactCreated(Event):
+    name: ClassVar[str] = "ContactCreated"
+    contact_id: int
+    channel_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactUpdated(Event):
+    name: ClassVar[str] = "ContactUpdated"
+    contact_id: int
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityAdded(Event):
+    name: ClassVar[str] = "IdentityAdded"
+    contact_id: int
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationOpened(Event):
+    name: ClassVar[str] = "ConversationOpened"
+    conversation_id: int
+    contact_id: int
+    line_id: int
+    channel_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationReopened(Event):
+    name: ClassVar[str] = "ConversationReopened"
+    conversation_id: int
+    line_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReceived(Event):
+    name: ClassVar[str] = "MessageReceived"
+    message_id: int
+    conversation_id: int
+    contact_id: int
+    line_id: int
+    channel_id: int
+    assignee_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyQueued(Event):
+    """An operator's reply is stored and waits for its connector to deliver it."""
+
+    name: ClassVar[str] = "ReplyQueued"
+    message_id: int
+    conversation_id: int
+    channel_id: int
+    author_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageStatusChanged(Event):
+    name: ClassVar[str] = "MessageStatusChanged"
+    message_id: int
+    conversation_id: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationAssigned(Event):
+    name: ClassVar[str] = "ConversationAssigned"
+    conversation_id: int
+    operator_id: int
+    previous_operator_id: int | None
+    by_user_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationClosed(Event):
+    name: ClassVar[str] = "ConversationClosed"
+    conversation_id: int
+    line_id: int
+    operator_id: int | None
+    by_user_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class LeadCreated(Event):
+    name: ClassVar[str] = "LeadCreated"
+    lead_id: int
+    contact_id: int
+    conversation_id: int | None
+    automatic: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelChanged(Event):
+    name: ClassVar[str] = "ChannelChanged"
+    channel_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class LineChanged(Event):
+    name: ClassVar[str] = "LineChanged"
+    line_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorChanged(Event):
+    name: ClassVar[str] = "OperatorChanged"
+    operator_id: int
+
+
+CATALOGUE: dict[str, type[Event]] = {
+    cls.name: cls
+    for cls in (
+        ContactCreated,
+        ContactUpdated,
+        IdentityAdded,
+        ConversationOpened,
+        ConversationReopened,
+        MessageReceived,
+        ReplyQueued,
+        MessageStatusChanged,
+        ConversationAssigned,
+        ConversationClosed,
+        LeadCreated,
+        ChannelChanged,
+        LineChanged,
+        OperatorChanged,
+    )
+}

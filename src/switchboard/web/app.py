@@ -1,0 +1,53 @@
+"""The FastAPI application: routes under /api/v1, problems, middleware, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from switchboard import __version__
+from switchboard.bootstrap import Container
+from switchboard.web import problems
+from switchboard.web.middleware import RequestContext
+from switchboard.web.realtime import Hub
+from switchboard.web.realtime import router as ws_router
+from switchboard.web.routes import admin, auth, contacts, conversations, intake, ops
+
+API = "/api/v1"
+
+
+def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAPI:
+    """``manage_lifecycle`` False lets a test own the container's start and stop."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if manage_lifecycle:
+            await container.start()
+        hub = Hub(container.bus)
+        await hub.start()
+        app.state.hub = hub
+        try:
+            yield
+        finally:
+            await hub.stop()
+            if manage_lifecycle:
+                await container.stop()
+
+    app = FastAPI(
+        title="Switchboard",
+        version=__version__,
+        description="Omnichannel contact center with a built-in CRM. Every endpoint's roles are in `x-roles`.",
+        openapi_url=f"{API}/openapi.json",
+        docs_url=f"{API}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    problems.install(app)
+    for router in (auth.router, intake.router, contacts.router, conversations.router, admin.router, ws_router):
+        app.include_router(router, prefix=API)
+    app.include_router(ops.router)
+    app.add_middleware(RequestContext, body_limit=container.settings.body_limit_bytes)
+    return app

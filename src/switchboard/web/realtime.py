@@ -1,0 +1,169 @@
+"""Operators' websockets: live events of their conversations, resumable without loss or doubles.
+
+Every event is an outbox row with an increasing id. A client that reconnects with the last id it
+saw gets the missed events from the outbox first, then the live stream; ids sent during the
+replay are remembered so a live copy of the same event is not sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from switchboard.application.access import Principal
+from switchboard.application.auth import authenticate
+from switchboard.application.errors import Unauthenticated
+from switchboard.application.ports.bus import Bus, Envelope, Subscription
+from switchboard.application.ports.storage import OutboxStore
+from switchboard.domain.operators import Role
+from switchboard.web.access import SESSION_COOKIE
+
+log = structlog.get_logger("switchboard.ws")
+router = APIRouter()
+PERSONAL_KEYS = ("assignee_id", "operator_id", "previous_operator_id", "author_id")
+REPLAY_PAGE = 500
+QUEUE_LIMIT = 10_000
+
+
+def concerns(principal: Principal, envelope: Envelope) -> bool:
+    """Supervisors see the whole floor; an operator, the events that name them."""
+    if principal.role in (Role.ADMIN, Role.SUPERVISOR):
+        return True
+    payload = envelope.payload
+    if any(payload.get(key) == principal.user_id for key in PERSONAL_KEYS):
+        return True
+    operator_ids = payload.get("operator_ids")
+    return isinstance(operator_ids, list) and principal.user_id in operator_ids
+
+
+def frame(envelope: Envelope) -> str:
+    return json.dumps({"id": envelope.event_id, "event": envelope.name,
+                       "occurred_at": envelope.occurred_at.isoformat(), "data": envelope.payload})
+
+
+@dataclass(eq=False)
+class Client:
+    principal: Principal
+    queue: asyncio.Queue[Envelope] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+
+
+class Hub:
+    """One bus subscription per process, fanned out to the connected clients."""
+
+    def __init__(self, bus: Bus) -> None:
+        self._bus = bus
+        self._clients: set[Client] = set()
+        self._subscription: Subscription | None = None
+
+    async def start(self) -> None:
+        self._subscription = await self._bus.subscribe(None, self._deliver)
+
+    async def stop(self) -> None:
+        if self._subscription is not None:
+            await self._subscription.cancel()
+            self._subscription = None
+
+    async def _deliver(self, envelope: Envelope) -> None:
+        for client in list(self._clients):
+            if concerns(client.principal, envelope):
+                try:
+                    client.queue.put_nowait(envelope)
+                except asyncio.QueueFull:
+                    log.warning("ws.client_too_slow", user_id=client.principal.user_id)
+
+    def join(self, principal: Principal) -> Client:
+        client = Client(principal)
+        self._clients.add(client)
+        return client
+
+    def leave(self, client: Client) -> None:
+        self._clients.discard(client)
+
+    @property
+    def connected(self) -> int:
+        return len(self._clients)
+
+
+async def _authenticate(websocket: WebSocket) -> Principal:
+    token = websocket.query_params.get("token") or websocket.cookies.get(SESSION_COOKIE)
+    header = websocket.headers.get("authorization", "")
+    if not token and header.lower().startswith("bearer "):
+        token = header[7:].strip()
+    if not token:
+        raise Unauthenticated("sign in or send an API token")
+    return await authenticate(websocket.app.state.container.services, token)
+
+
+async def _replay(websocket: WebSocket, store: OutboxStore, principal: Principal, after: int) -> set[int]:
+    sent: set[int] = set()
+    while True:
+        page = await store.after(after, REPLAY_PAGE)
+        for envelope in page:
+            if concerns(principal, envelope):
+                await websocket.send_text(frame(envelope))
+            sent.add(envelope.event_id)
+        if len(page) < REPLAY_PAGE:
+            return sent
+        after = page[-1].event_id
+
+
+@router.websocket("/ws")
+async def events(websocket: WebSocket) -> None:
+    """Live events; connect with ?last_event_id=N to resume after event N."""
+    try:
+        principal = await _authenticate(websocket)
+    except Unauthenticated as error:
+        await websocket.close(code=4401, reason=error.detail)
+        return
+    if principal.role is Role.INTEGRATION:
+        await websocket.close(code=4403, reason="the websocket is for people at the desk")
+        return
+    last = websocket.query_params.get("last_event_id")
+    if last is not None and not last.isdigit():
+        await websocket.close(code=4400, reason="last_event_id must be a whole number")
+        return
+    await websocket.accept()
+    container = websocket.app.state.container
+    hub: Hub = websocket.app.state.hub
+    client = hub.join(principal)
+    try:
+        replayed = await _replay(websocket, container.outbox, principal, int(last)) if last is not None else set()
+        await websocket.send_text(json.dumps({"event": "ready", "last_event_id": await container.outbox.last_id()}))
+        await _pump(websocket, client, replayed)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.leave(client)
+
+
+async def _pump(websocket: WebSocket, client: Client, replayed: set[int]) -> None:
+    async def outgoing() -> None:
+        while True:
+            envelope = await client.queue.get()
+            if envelope.event_id in replayed:
+                replayed.discard(envelope.event_id)
+                continue
+            await websocket.send_text(frame(envelope))
+
+    async def incoming() -> None:
+        while True:
+            text = await websocket.receive_text()
+            if text == "ping":
+                await websocket.send_text('{"event":"pong"}')
+
+    tasks: list[asyncio.Task[Any]] = [asyncio.create_task(outgoing()), asyncio.create_task(incoming())]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()
+    finally:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

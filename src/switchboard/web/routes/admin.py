@@ -1,0 +1,124 @@
+"""What admins wire: lines, channels, operators; and the leads everyone works."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from switchboard.application import catalog as uc
+from switchboard.application import leads as leads_uc
+from switchboard.application.access import Principal
+from switchboard.domain.leads import LeadStatus
+from switchboard.domain.lines import Line
+from switchboard.domain.operators import Role
+from switchboard.web.access import MANAGERS, STAFF, allow, container, current_principal
+from switchboard.web.schemas import (
+    ChannelIn,
+    ChannelOut,
+    ChannelPatch,
+    LeadOut,
+    LeadPatch,
+    LineIn,
+    LineOut,
+    LinePatch,
+    OperatorIn,
+    OperatorPatch,
+    UserOut,
+)
+
+router = APIRouter()
+ADMIN = (Role.ADMIN,)
+
+
+@router.get("/lines", response_model=list[LineOut], tags=["lines"], **allow(*STAFF))
+async def lines(request: Request, principal: Principal = Depends(current_principal)) -> list[LineOut]:
+    return [LineOut.of(x) for x in await uc.list_lines(container(request).services, principal)]
+
+
+@router.post("/lines", response_model=LineOut, status_code=201, tags=["lines"], **allow(*ADMIN))
+async def create_line(body: LineIn, request: Request, principal: Principal = Depends(current_principal)) -> LineOut:
+    line = Line(0, body.name, body.time_zone, body.create_lead_for_new_contact, body.reopen_window_seconds, True,
+                body.operator_ids, body.routing)
+    return LineOut.of(await uc.create_line(container(request).services, principal, line))
+
+
+@router.get("/lines/{line_id}", response_model=LineOut, tags=["lines"], **allow(*STAFF))
+async def line(line_id: int, request: Request, principal: Principal = Depends(current_principal)) -> LineOut:
+    return LineOut.of(await uc.get_line(container(request).services, principal, line_id))
+
+
+@router.patch("/lines/{line_id}", response_model=LineOut, tags=["lines"], **allow(*MANAGERS))
+async def edit_line(line_id: int, body: LinePatch, request: Request,
+                    principal: Principal = Depends(current_principal)) -> LineOut:
+    fields = body.model_dump(exclude_unset=True)
+    return LineOut.of(await uc.update_line(container(request).services, principal, line_id, fields))
+
+
+@router.get("/channels", response_model=list[ChannelOut], tags=["channels"], **allow(*STAFF))
+async def channels(request: Request, principal: Principal = Depends(current_principal)) -> list[ChannelOut]:
+    return [ChannelOut.of(x) for x in await uc.list_channels(container(request).services, principal)]
+
+
+@router.post("/channels", response_model=ChannelOut, status_code=201, tags=["channels"], **allow(*ADMIN))
+async def create_channel(body: ChannelIn, request: Request,
+                         principal: Principal = Depends(current_principal)) -> ChannelOut:
+    channel = await uc.create_channel(container(request).services, principal, body.kind, body.name, body.line_id,
+                                      body.settings)
+    return ChannelOut.of(channel)
+
+
+@router.get("/channels/{channel_id}", response_model=ChannelOut, tags=["channels"], **allow(*STAFF))
+async def channel(channel_id: int, request: Request, principal: Principal = Depends(current_principal)) -> ChannelOut:
+    return ChannelOut.of(await uc.get_channel(container(request).services, principal, channel_id))
+
+
+@router.patch("/channels/{channel_id}", response_model=ChannelOut, tags=["channels"], **allow(*ADMIN))
+async def edit_channel(channel_id: int, body: ChannelPatch, request: Request,
+                       principal: Principal = Depends(current_principal)) -> ChannelOut:
+    fields = body.model_dump(exclude_unset=True)
+    return ChannelOut.of(await uc.update_channel(container(request).services, principal, channel_id, fields))
+
+
+@router.get("/operators", response_model=list[UserOut], tags=["operators"], **allow(*STAFF))
+async def operators(request: Request, role: Role | None = None,
+                    principal: Principal = Depends(current_principal)) -> list[UserOut]:
+    """Users of the desk; filter by role (operator, supervisor, admin)."""
+    return [UserOut.of(u) for u in await uc.list_users(container(request).services, principal, role)]
+
+
+@router.post("/operators", response_model=UserOut, status_code=201, tags=["operators"], **allow(*ADMIN))
+async def create_operator(body: OperatorIn, request: Request,
+                          principal: Principal = Depends(current_principal)) -> UserOut:
+    new = uc.NewUser(body.login, body.name, body.role, body.password, body.email, body.skills, body.capacity,
+                     body.max_total)
+    return UserOut.of(await uc.create_user(container(request).services, principal, new))
+
+
+@router.get("/operators/{user_id}", response_model=UserOut, tags=["operators"], **allow(*STAFF))
+async def operator(user_id: int, request: Request, principal: Principal = Depends(current_principal)) -> UserOut:
+    return UserOut.of(await uc.get_user(container(request).services, principal, user_id))
+
+
+@router.patch("/operators/{user_id}", response_model=UserOut, tags=["operators"], **allow(*MANAGERS))
+async def edit_operator(user_id: int, body: OperatorPatch, request: Request,
+                        principal: Principal = Depends(current_principal)) -> UserOut:
+    fields = body.model_dump(exclude_unset=True)
+    return UserOut.of(await uc.update_user(container(request).services, principal, user_id, fields))
+
+
+@router.get("/leads", response_model=list[LeadOut], tags=["leads"], **allow(*STAFF))
+async def leads(request: Request, contact_id: int | None = None, status: LeadStatus | None = None,
+                limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0),
+                principal: Principal = Depends(current_principal)) -> list[LeadOut]:
+    found = await leads_uc.list_leads(container(request).services, principal, contact_id, status, limit, offset)
+    return [LeadOut.of(x) for x in found]
+
+
+@router.get("/leads/{lead_id}", response_model=LeadOut, tags=["leads"], **allow(*STAFF))
+async def lead(lead_id: int, request: Request, principal: Principal = Depends(current_principal)) -> LeadOut:
+    return LeadOut.of(await leads_uc.get_lead(container(request).services, principal, lead_id))
+
+
+@router.patch("/leads/{lead_id}", response_model=LeadOut, tags=["leads"], **allow(*STAFF))
+async def edit_lead(lead_id: int, body: LeadPatch, request: Request,
+                    principal: Principal = Depends(current_principal)) -> LeadOut:
+    return LeadOut.of(await leads_uc.set_lead_status(container(request).services, principal, lead_id, body.status))

@@ -1,0 +1,364 @@
+"""The API's request and response shapes (pydantic v2), mapped from domain records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from switchboard.domain.channels import Channel, ChannelKind
+from switchboard.domain.contacts import Contact, ContactTier
+from switchboard.domain.conversation import Conversation, ConversationStatus, Message
+from switchboard.domain.identity import IdentityKind
+from switchboard.domain.leads import Lead, LeadStatus
+from switchboard.domain.lines import Line
+from switchboard.domain.operators import Role, User
+from switchboard.domain.source import Source
+from switchboard.domain.timeline import TimelineEntry
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- auth ---------------------------------------------------------------------------------------
+
+class LoginIn(Strict):
+    login: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class UserOut(BaseModel):
+    id: int
+    login: str
+    name: str
+    role: Role
+    active: bool
+    email: str | None
+    skills: dict[str, int]
+    capacity: dict[str, int]
+    max_total: int
+    status: str
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(id=user.id, login=user.login, name=user.name, role=user.role, active=user.active,
+                   email=user.email, skills=user.skills, capacity=user.capacity, max_total=user.max_total,
+                   status=user.status)
+
+
+class LoginOut(BaseModel):
+    token: str
+    token_type: str = "bearer"
+    user: UserOut
+
+
+class TokenIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    role: Role = Role.INTEGRATION
+    user_id: int | None = None
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    role: Role
+    token: str = Field(description="shown once; only its hash is kept")
+
+
+# --- the API channel ------------------------------------------------------------------------------
+
+class SenderIn(Strict):
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=64)
+    email: str | None = Field(default=None, max_length=254)
+    external_id: str | None = Field(default=None, max_length=255)
+    external_kind: IdentityKind | None = Field(
+        default=None, description="what the external id is (telegram, vk, …); 'external' when omitted")
+
+
+class AttachmentIn(Strict):
+    name: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(min_length=3, max_length=127, pattern=r"^[\w.+-]+/[\w.+-]+$")
+    size: int = Field(ge=0, le=104_857_600)
+    url: str | None = Field(default=None, max_length=2000)
+
+
+class SourceIn(Strict):
+    utm_source: str | None = Field(default=None, max_length=200)
+    utm_medium: str | None = Field(default=None, max_length=200)
+    utm_campaign: str | None = Field(default=None, max_length=200)
+    utm_term: str | None = Field(default=None, max_length=200)
+    utm_content: str | None = Field(default=None, max_length=200)
+    referrer: str | None = Field(default=None, max_length=2000)
+    landing_page: str | None = Field(default=None, max_length=2000)
+    dialled_number: str | None = Field(default=None, max_length=32)
+
+    def to_domain(self) -> Source:
+        return Source(None, None, **self.model_dump())
+
+
+class InboundIn(Strict):
+    channel_id: int
+    external_id: str | None = Field(default=None, min_length=1, max_length=255,
+                                    description="the sender system's message id; a repeat is answered, not stored")
+    sender: SenderIn
+    text: str = Field(default="", max_length=64_000)
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+    source: SourceIn = Field(default_factory=SourceIn)
+
+
+class InboundOut(BaseModel):
+    contact_id: int
+    conversation_id: int
+    message_id: int
+    contact_created: bool
+    conversation_opened: bool
+    lead_id: int | None
+    lead_created: bool
+
+
+# --- contacts ---------------------------------------------------------------------------------------
+
+class IdentityOut(BaseModel):
+    kind: IdentityKind
+    value: str
+
+
+class ContactOut(BaseModel):
+    id: int
+    name: str
+    tier: ContactTier
+    company_id: int | None
+    time_zone: str | None
+    responsible_operator_id: int | None
+    identities: list[IdentityOut]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, c: Contact) -> ContactOut:
+        return cls(id=c.id, name=c.name, tier=c.tier, company_id=c.company_id, time_zone=c.time_zone,
+                   responsible_operator_id=c.responsible_operator_id,
+                   identities=[IdentityOut(kind=i.kind, value=i.value) for i in c.identities],
+                   created_at=c.created_at, updated_at=c.updated_at)
+
+
+class IdentityIn(Strict):
+    kind: IdentityKind
+    value: str = Field(min_length=1, max_length=255)
+
+
+class ContactIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    tier: ContactTier = ContactTier.REGULAR
+    identities: list[IdentityIn] = Field(default_factory=list, max_length=50)
+
+
+class ContactPatch(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    tier: ContactTier | None = None
+    time_zone: str | None = Field(default=None, max_length=64)
+    responsible_operator_id: int | None = None
+
+
+class TimelineEntryOut(BaseModel):
+    id: int
+    kind: str
+    ref_id: int
+    conversation_id: int | None
+    channel: str | None
+    occurred_at: datetime
+    summary: str
+
+    @classmethod
+    def of(cls, e: TimelineEntry) -> TimelineEntryOut:
+        return cls(id=e.id, kind=e.kind, ref_id=e.ref_id, conversation_id=e.conversation_id,
+                   channel=e.channel_kind, occurred_at=e.occurred_at, summary=e.summary)
+
+
+class TimelinePage(BaseModel):
+    items: list[TimelineEntryOut]
+    next_before_id: int | None = Field(description="pass as before_id for the next (older) page")
+
+
+# --- conversations ------------------------------------------------------------------------------------
+
+class SourceOut(SourceIn):
+    model_config = ConfigDict(extra="ignore")
+    channel_id: int | None = None
+    line_id: int | None = None
+
+    @classmethod
+    def of(cls, s: Source) -> SourceOut:
+        return cls(channel_id=s.channel_id, line_id=s.line_id, utm_source=s.utm_source, utm_medium=s.utm_medium,
+                   utm_campaign=s.utm_campaign, utm_term=s.utm_term, utm_content=s.utm_content,
+                   referrer=s.referrer, landing_page=s.landing_page, dialled_number=s.dialled_number)
+
+
+class ConversationOut(BaseModel):
+    id: int
+    contact_id: int
+    line_id: int
+    channel_id: int
+    status: ConversationStatus
+    assignee_id: int | None
+    opened_at: datetime
+    closed_at: datetime | None
+    last_message_at: datetime
+    source: SourceOut
+
+    @classmethod
+    def of(cls, c: Conversation) -> ConversationOut:
+        return cls(id=c.id, contact_id=c.contact_id, line_id=c.line_id, channel_id=c.channel_id, status=c.status,
+                   assignee_id=c.assignee_id, opened_at=c.opened_at, closed_at=c.closed_at,
+                   last_message_at=c.last_message_at, source=SourceOut.of(c.source))
+
+
+class MessageOut(BaseModel):
+    id: int
+    conversation_id: int
+    channel_id: int
+    direction: str
+    author_kind: str
+    author_id: int | None
+    text: str
+    attachments: list[dict[str, Any]]
+    external_id: str | None
+    delivery_status: str
+    error: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, m: Message) -> MessageOut:
+        return cls(id=m.id, conversation_id=m.conversation_id, channel_id=m.channel_id, direction=m.direction,
+                   author_kind=m.author_kind, author_id=m.author_id, text=m.body,
+                   attachments=[{"name": a.name, "content_type": a.content_type, "size": a.size, "url": a.url}
+                                for a in m.attachments],
+                   external_id=m.external_id, delivery_status=m.delivery_status, error=m.error,
+                   created_at=m.created_at)
+
+
+class ReplyIn(Strict):
+    text: str = Field(default="", max_length=64_000)
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+
+
+class AssignIn(Strict):
+    operator_id: int
+
+
+class LeadFromConversationIn(Strict):
+    title: str | None = Field(default=None, max_length=200)
+
+
+# --- leads ------------------------------------------------------------------------------------------------
+
+class LeadOut(BaseModel):
+    id: int
+    contact_id: int
+    conversation_id: int | None
+    title: str
+    status: LeadStatus
+    automatic: bool
+    created_by: int | None
+    created_at: datetime
+    source: SourceOut
+
+    @classmethod
+    def of(cls, lead: Lead) -> LeadOut:
+        return cls(id=lead.id, contact_id=lead.contact_id, conversation_id=lead.conversation_id, title=lead.title,
+                   status=lead.status, automatic=lead.automatic, created_by=lead.created_by,
+                   created_at=lead.created_at, source=SourceOut.of(lead.source))
+
+
+class LeadPatch(Strict):
+    status: LeadStatus
+
+
+# --- lines, channels, operators ---------------------------------------------------------------------------
+
+class LineIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    time_zone: str = Field(default="Europe/Moscow", max_length=64)
+    create_lead_for_new_contact: bool = True
+    reopen_window_seconds: int = Field(default=86_400, ge=0, le=2_592_000)
+    operator_ids: list[int] = Field(default_factory=list, max_length=1000)
+    routing: dict[str, Any] = Field(default_factory=dict)
+
+
+class LinePatch(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    time_zone: str | None = Field(default=None, max_length=64)
+    create_lead_for_new_contact: bool | None = None
+    reopen_window_seconds: int | None = Field(default=None, ge=0, le=2_592_000)
+    active: bool | None = None
+    operator_ids: list[int] | None = Field(default=None, max_length=1000)
+    routing: dict[str, Any] | None = None
+
+
+class LineOut(BaseModel):
+    id: int
+    name: str
+    time_zone: str
+    create_lead_for_new_contact: bool
+    reopen_window_seconds: int
+    active: bool
+    operator_ids: list[int]
+    routing: dict[str, Any]
+
+    @classmethod
+    def of(cls, line: Line) -> LineOut:
+        return cls(id=line.id, name=line.name, time_zone=line.time_zone,
+                   create_lead_for_new_contact=line.create_lead_for_new_contact,
+                   reopen_window_seconds=line.reopen_window_seconds, active=line.active,
+                   operator_ids=line.operator_ids, routing=line.routing)
+
+
+class ChannelIn(Strict):
+    kind: ChannelKind
+    name: str = Field(min_length=1, max_length=200)
+    line_id: int
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class ChannelPatch(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    line_id: int | None = None
+    active: bool | None = None
+    settings: dict[str, Any] | None = None
+
+
+class ChannelOut(BaseModel):
+    id: int
+    kind: ChannelKind
+    name: str
+    line_id: int
+    active: bool
+    settings: dict[str, Any]
+
+    @classmethod
+    def of(cls, c: Channel) -> ChannelOut:
+        return cls(id=c.id, kind=c.kind, name=c.name, line_id=c.line_id, active=c.active, settings=c.settings)
+
+
+class OperatorIn(Strict):
+    login: str = Field(min_length=3, max_length=100)
+    name: str = Field(min_length=1, max_length=200)
+    role: Role = Role.OPERATOR
+    password: str | None = Field(default=None, min_length=8, max_length=1000)
+    email: str | None = Field(default=None, max_length=254)
+    skills: dict[str, int] = Field(default_factory=dict)
+    capacity: dict[str, int] | None = None
+    max_total: int = Field(default=10, ge=1, le=200)
+
+
+class OperatorPatch(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: Role | None = None
+    active: bool | None = None
+    email: str | None = Field(default=None, max_length=254)
+    skills: dict[str, int] | None = None
+    capacity: dict[str, int] | None = None
+    max_total: int | None = Field(default=None, ge=1, le=200)

@@ -1,0 +1,78 @@
+"""The outbox relay: wakes on every commit with events, and polls as a safety net."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+
+from switchboard.application.outbox import publish_pending
+from switchboard.application.ports.bus import Bus, BusUnavailable
+from switchboard.application.ports.clock import Clock
+from switchboard.application.ports.storage import OutboxStore, StorageUnavailable
+
+log = structlog.get_logger("switchboard.relay")
+
+
+class OutboxRelay:
+    def __init__(self, store: OutboxStore, bus: Bus, clock: Clock, *, poll_seconds: float = 1.0,
+                 max_backoff: float = 10.0) -> None:
+        self._store = store
+        self._bus = bus
+        self._clock = clock
+        self._poll = poll_seconds
+        self._max_backoff = max_backoff
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.published = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def _run(self) -> None:
+        backoff = self._poll
+        while not self._stopping:
+            try:
+                sent = await publish_pending(self._store, self._bus, self._clock)
+                self.published += sent
+                backoff = self._poll
+                if sent:
+                    continue
+            except (BusUnavailable, StorageUnavailable) as error:
+                log.warning("outbox.publish_delayed", reason=type(error).__name__, retry_in=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+                continue
+            except Exception:
+                log.exception("outbox.relay_error")
+                await asyncio.sleep(backoff)
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+
+    async def drain(self, timeout: float = 10.0) -> int:
+        """Publish everything still waiting (graceful shutdown); returns how many remain unsent."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            try:
+                if await publish_pending(self._store, self._bus, self._clock) == 0:
+                    return 0
+            except (BusUnavailable, StorageUnavailable):
+                await asyncio.sleep(0.2)
+        return len(await self._store.unpublished(10_000))
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
