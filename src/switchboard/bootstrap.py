@@ -29,6 +29,7 @@ class Container:
     outbox: SqlOutboxStore
     inbox: SqlInbox
     relay: OutboxRelay
+    stopped: bool = False
 
     async def start(self, *, migrate: bool = False) -> None:
         if migrate:
@@ -37,7 +38,10 @@ class Container:
         self.relay.start()
 
     async def stop(self, *, drain_seconds: float = 10.0) -> int:
-        """Graceful: drain the outbox, then stop; returns how many events stayed unsent."""
+        """Graceful: drain the outbox, then stop; returns how many events stayed unsent. Idempotent."""
+        if self.stopped:
+            return 0
+        self.stopped = True
         await self.relay.stop()
         left = await self.relay.drain(drain_seconds)
         await self.bus.close()

@@ -55,8 +55,15 @@ def serve(
     if workers > 1 and settings.database_url.startswith("sqlite"):
         typer.echo("switchboard: --workers > 1 needs PostgreSQL (SQLite has a single writer)", err=True)
         raise typer.Exit(2)
-    uvicorn.run("switchboard.web.main:app", host=host or settings.host, port=port or settings.port,
-                workers=workers, log_level="warning", proxy_headers=True, timeout_graceful_shutdown=15)
+    uvicorn.run(
+        "switchboard.asgi:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level="warning",
+        proxy_headers=True,
+        timeout_graceful_shutdown=15,
+    )
 
 
 @app.command()
@@ -93,7 +100,7 @@ def demo(force: bool = typer.Option(False, help="Load even when the database alr
     if logins is None:
         typer.echo("the database already has data; demo not loaded (use --force to add it anyway)")
         return
-    typer.echo("demo data loaded; sign in at http://{}:{} with:".format(settings.host, settings.port))
+    typer.echo(f"demo data loaded; sign in at http://{settings.host}:{settings.port} with:")
     for login, password, role in logins:
         typer.echo(f"  {role:<11} {login} / {password}")
 
@@ -103,8 +110,9 @@ def users_create(
     login: str = typer.Argument(..., help="Sign-in name."),
     name: str = typer.Option(..., help="Full name."),
     role: Role = typer.Option(Role.OPERATOR, help="admin, supervisor or operator."),
-    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
-                                 help="At least 8 characters."),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters."
+    ),
     email: str | None = typer.Option(None),
 ) -> None:
     """Create a person who signs in to the desk."""

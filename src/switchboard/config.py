@@ -14,7 +14,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_DB = "sqlite+aiosqlite:///var/switchboard.db"
-INSECURE_DEV_KEY = "dev-insecure-secret-key-change-me-0123456789"  # noqa: S105 - documented dev default
+INSECURE_DEV_KEY = "dev-insecure-secret-key-change-me-0123456789"
 
 
 class ConfigError(Exception):
@@ -87,8 +87,11 @@ class Settings(BaseSettings):
 
     @classmethod
     def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         path = os.environ.get("SWITCHBOARD_CONFIG")

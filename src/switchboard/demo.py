@@ -32,12 +32,23 @@ PEOPLE = [
 FIRST = ["Алексей", "Мария", "Дмитрий", "Елена", "Никита", "Ольга", "Павел", "Татьяна", "John", "Emma"]
 LAST = ["Иванов", "Кузнецова", "Соколов", "Попова", "Лебедев", "Новикова", "Морозов", "Волкова", "Smith", "Brown"]
 QUESTIONS = [
-    "Здравствуйте! Где мой заказ №{n}?", "Можно поменять адрес доставки?", "Какие у вас часы работы?",
-    "Хочу оформить возврат товара", "Есть ли скидка для постоянных клиентов?", "Hello, is item {n} in stock?",
-    "Не проходит оплата картой", "Подскажите по тарифам для бизнеса", "Спасибо, всё получил!",
+    "Здравствуйте! Где мой заказ №{n}?",
+    "Можно поменять адрес доставки?",
+    "Какие у вас часы работы?",
+    "Хочу оформить возврат товара",
+    "Есть ли скидка для постоянных клиентов?",
+    "Hello, is item {n} in stock?",
+    "Не проходит оплата картой",
+    "Подскажите по тарифам для бизнеса",
+    "Спасибо, всё получил!",
 ]
-ANSWERS = ["Здравствуйте! Проверяю, одну минуту.", "Готово, изменения сохранены.", "Отправили вам ссылку.",
-           "Передал вопрос в отдел доставки, ответим сегодня.", "Hello! Yes, it ships tomorrow."]
+ANSWERS = [
+    "Здравствуйте! Проверяю, одну минуту.",
+    "Готово, изменения сохранены.",
+    "Отправили вам ссылку.",
+    "Передал вопрос в отдел доставки, ответим сегодня.",
+    "Hello! Yes, it ships tomorrow.",
+]
 
 
 class WalkingClock:
@@ -54,7 +65,7 @@ class WalkingClock:
 
 async def load_demo(settings: Settings, *, force: bool = False) -> list[tuple[str, str, str]] | None:
     """Load the demo into the configured database; None when it already holds people."""
-    rng = random.Random(20261122)  # noqa: S311 - demo data, not security
+    rng = random.Random(20261122)
     clock = WalkingClock(datetime.now(UTC) - timedelta(days=14), rng)
     container = build(settings, clock=clock, fast_hashing=False)
     try:
@@ -73,13 +84,17 @@ async def _populate(services: object, rng: random.Random) -> None:
     assert isinstance(services, Services)
     users = {}
     for login, name, role, password in PEOPLE:
-        users[login] = await create_user(services, None, NewUser(login, name, role, password,
-                                                                 f"{login}@switchboard.example"))
+        users[login] = await create_user(
+            services, None, NewUser(login, name, role, password, f"{login}@switchboard.example")
+        )
     admin = Principal(Role.ADMIN, users["admin"].id)
     operators = [users["olga"], users["ivan"], users["maria"]]
     sales = await create_line(services, admin, Line(0, "Продажи", operator_ids=[u.id for u in operators]))
-    support = await create_line(services, admin, Line(0, "Поддержка", create_lead_for_new_contact=False,
-                                                      operator_ids=[operators[0].id, operators[1].id]))
+    support = await create_line(
+        services,
+        admin,
+        Line(0, "Поддержка", create_lead_for_new_contact=False, operator_ids=[operators[0].id, operators[1].id]),
+    )
     channels = [
         await create_channel(services, admin, ChannelKind.API, "Сайт (API)", sales.id, {}),
         await create_channel(services, admin, ChannelKind.TELEGRAM, "Telegram-бот", sales.id, {}),
@@ -90,8 +105,9 @@ async def _populate(services: object, rng: random.Random) -> None:
         await _customer_story(services, admin, operators, channels, rng, n)
 
 
-async def _customer_story(services: object, admin: Principal, operators: list[object], channels: list[object],
-                          rng: random.Random, n: int) -> None:
+async def _customer_story(
+    services: object, admin: Principal, operators: list[object], channels: list[object], rng: random.Random, n: int
+) -> None:
     from switchboard.application.context import Services
     from switchboard.domain.channels import Channel
     from switchboard.domain.operators import User
@@ -105,8 +121,13 @@ async def _customer_story(services: object, admin: Principal, operators: list[ob
         assert isinstance(channel, Channel)
         sender = _sender_for(channel.kind, name, phone, email, n)
         source = Source(utm_source=rng.choice(["yandex", "google", "vk", None]), utm_campaign="autumn-sale")
-        result = await receive_message(services, admin, InboundMessage(
-            channel.id, sender, rng.choice(QUESTIONS).format(n=1000 + n), f"demo-{n}-{visit}", source=source))
+        result = await receive_message(
+            services,
+            admin,
+            InboundMessage(
+                channel.id, sender, rng.choice(QUESTIONS).format(n=1000 + n), f"demo-{n}-{visit}", source=source
+            ),
+        )
         if rng.random() < 0.7:
             operator = rng.choice(operators)
             assert isinstance(operator, User)

@@ -33,8 +33,12 @@ class Desk:
 
 async def given_desk(services: Services, client: httpx.AsyncClient) -> Desk:
     ids = {}
-    for login, role in (("admin", Role.ADMIN), ("super", Role.SUPERVISOR), ("olga", Role.OPERATOR),
-                        ("ivan", Role.OPERATOR)):
+    for login, role in (
+        ("admin", Role.ADMIN),
+        ("super", Role.SUPERVISOR),
+        ("olga", Role.OPERATOR),
+        ("ivan", Role.OPERATOR),
+    ):
         ids[login] = (await create_user(services, None, NewUser(login, login.title(), role, PASSWORD))).id
     admin = Principal(Role.ADMIN, ids["admin"])
     line = await create_line(services, admin, Line(0, "Sales", operator_ids=[ids["olga"], ids["ivan"]]))
@@ -48,8 +52,9 @@ async def given_desk(services: Services, client: httpx.AsyncClient) -> Desk:
     return Desk(ids["admin"], ids["super"], ids["olga"], ids["ivan"], line.id, channel.id, headers)
 
 
-def inbound(channel_id: int, text: str = "Здравствуйте", *, external_id: str | None = None,
-            **sender: str) -> dict[str, object]:
+def inbound(
+    channel_id: int, text: str = "Здравствуйте", *, external_id: str | None = None, **sender: str
+) -> dict[str, object]:
     body: dict[str, object] = {"channel_id": channel_id, "text": text, "sender": sender or {"phone": "+79161234567"}}
     if external_id is not None:
         body["external_id"] = external_id

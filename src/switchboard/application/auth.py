@@ -71,8 +71,15 @@ async def create_api_token(
         if user_id is not None and await uow.users.get(user_id) is None:
             raise InvalidInput(f"user {user_id} does not exist", field="user_id")
         token_id = await uow.tokens.add(name.strip(), token_hash(token), role, user_id, now)
-        await uow.audit.add(now, "token.create", "api_token", token_id, {"role": role.value, "name": name},
-                            principal.user_id if principal else None, None,
-                            principal.request_id if principal else None)
+        await uow.audit.add(
+            now,
+            "token.create",
+            "api_token",
+            token_id,
+            {"role": role.value, "name": name},
+            principal.user_id if principal else None,
+            None,
+            principal.request_id if principal else None,
+        )
         await uow.commit()
     return token_id, token

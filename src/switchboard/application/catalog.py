@@ -26,8 +26,13 @@ def _audit_args(principal: Principal) -> tuple[int | None, int | None, str | Non
 
 # --- channels -------------------------------------------------------------------------------
 
+
 async def create_channel(
-    services: Services, principal: Principal, kind: ChannelKind, name: str, line_id: int,
+    services: Services,
+    principal: Principal,
+    kind: ChannelKind,
+    name: str,
+    line_id: int,
     settings: Mapping[str, Any],
 ) -> Channel:
     require_role(principal, Role.ADMIN)
@@ -38,8 +43,7 @@ async def create_channel(
     async with services.uow() as uow:
         await _existing_line(uow, line_id)
         channel = await uow.channels.add(kind, name, line_id, settings, now)
-        await uow.audit.add(now, "channel.create", "channel", channel.id, {"kind": kind.value},
-                            *_audit_args(principal))
+        await uow.audit.add(now, "channel.create", "channel", channel.id, {"kind": kind.value}, *_audit_args(principal))
         uow.emit(ChannelChanged(channel.id), now)
         await uow.commit()
         return channel
@@ -71,8 +75,9 @@ async def update_channel(
         if "line_id" in fields:
             await _existing_line(uow, int(fields["line_id"]))
         await uow.channels.update(channel_id, fields)
-        await uow.audit.add(now, "channel.update", "channel", channel_id, {"fields": sorted(fields)},
-                            *_audit_args(principal))
+        await uow.audit.add(
+            now, "channel.update", "channel", channel_id, {"fields": sorted(fields)}, *_audit_args(principal)
+        )
         uow.emit(ChannelChanged(channel_id), now)
         await uow.commit()
         channel = await uow.channels.get(channel_id)
@@ -81,6 +86,7 @@ async def update_channel(
 
 
 # --- lines ----------------------------------------------------------------------------------
+
 
 async def _existing_line(uow: UnitOfWork, line_id: int) -> Line:
     line = await uow.lines.get(line_id)
@@ -161,6 +167,7 @@ async def update_line(services: Services, principal: Principal, line_id: int, fi
 
 # --- operators and other users ---------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class NewUser:
     login: str
@@ -195,8 +202,9 @@ async def create_user(services: Services, principal: Principal | None, new: NewU
         require_role(principal, Role.ADMIN)
     check_new_user(new)
     now = services.clock.now()
-    user = User(0, new.login, new.name.strip(), new.role, email=new.email, skills=dict(new.skills),
-                max_total=new.max_total)
+    user = User(
+        0, new.login, new.name.strip(), new.role, email=new.email, skills=dict(new.skills), max_total=new.max_total
+    )
     if new.capacity is not None:
         user.capacity = dict(new.capacity)
     password_hash = services.hasher.hash(new.password) if new.password else None
@@ -204,8 +212,14 @@ async def create_user(services: Services, principal: Principal | None, new: NewU
         if await uow.users.get_by_login(new.login) is not None:
             raise InvalidInput(f"login {new.login!r} is taken", field="login")
         created = await uow.users.add(user, password_hash, now)
-        await uow.audit.add(now, "user.create", "user", created.id, {"role": new.role.value},
-                            *(_audit_args(principal) if principal else (None, None, None)))
+        await uow.audit.add(
+            now,
+            "user.create",
+            "user",
+            created.id,
+            {"role": new.role.value},
+            *(_audit_args(principal) if principal else (None, None, None)),
+        )
         uow.emit(OperatorChanged(created.id), now)
         await uow.commit()
         return created

@@ -8,12 +8,12 @@ from switchboard.application.access import Principal, require_role
 from switchboard.application.context import Services
 from switchboard.application.errors import InvalidInput, NotFound, StateConflict
 from switchboard.application.ports.storage import ContactQuery
+from switchboard.domain.calendar import valid_time_zone
 from switchboard.domain.contacts import Contact, ContactTier
 from switchboard.domain.errors import DomainError
 from switchboard.domain.events import ContactCreated, ContactUpdated
 from switchboard.domain.identity import Identity, IdentityKind, normalize_email, normalize_identity, normalize_phone
 from switchboard.domain.operators import Role
-from switchboard.domain.calendar import valid_time_zone
 from switchboard.domain.timeline import TimelineEntry
 
 STAFF = (Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR)
@@ -44,8 +44,9 @@ async def create_contact(services: Services, principal: Principal, new: NewConta
     async with services.uow() as uow:
         for identity in identities:
             if await uow.contacts.find_by_identity(identity) is not None:
-                raise StateConflict(f"{identity.kind.value} {identity.value} belongs to another contact",
-                                    field="identities")
+                raise StateConflict(
+                    f"{identity.kind.value} {identity.value} belongs to another contact", field="identities"
+                )
         contact = await uow.contacts.add(name, new.tier, now)
         for identity in identities:
             await uow.contacts.add_identity(contact.id, identity, now)
@@ -104,8 +105,16 @@ async def update_contact(
         if owner is not None and (not isinstance(owner, int) or await uow.users.get(owner) is None):
             raise InvalidInput(f"user {owner} does not exist", field="responsible_operator_id")
         await uow.contacts.update(contact_id, fields, now)
-        await uow.audit.add(now, "contact.update", "contact", contact_id, {"fields": sorted(fields)},
-                            principal.user_id, principal.token_id, principal.request_id)
+        await uow.audit.add(
+            now,
+            "contact.update",
+            "contact",
+            contact_id,
+            {"fields": sorted(fields)},
+            principal.user_id,
+            principal.token_id,
+            principal.request_id,
+        )
         uow.emit(ContactUpdated(contact_id, tuple(sorted(fields))), now)
         await uow.commit()
         contact = await uow.contacts.get(contact_id)
@@ -122,7 +131,11 @@ def _check_tier_and_zone(fields: dict[str, object]) -> None:
 
 
 async def contact_timeline(
-    services: Services, principal: Principal, contact_id: int, limit: int, before_id: int | None,
+    services: Services,
+    principal: Principal,
+    contact_id: int,
+    limit: int,
+    before_id: int | None,
     channel_kind: str | None,
 ) -> list[TimelineEntry]:
     """Newest first; ``before_id`` is the cursor of the next page."""

@@ -123,8 +123,13 @@ async def send_reply(services: Services, principal: Principal, conversation_id: 
         await uow.conversations.save(conversation)
         channel = await uow.channels.get(conversation.channel_id)
         await uow.timeline.add(
-            conversation.contact_id, "message", message.id, now, summarize(reply.body or "📎"),
-            conversation.id, channel.kind if channel else None,
+            conversation.contact_id,
+            "message",
+            message.id,
+            now,
+            summarize(reply.body or "📎"),
+            conversation.id,
+            channel.kind if channel else None,
         )
         uow.emit(ReplyQueued(message.id, conversation.id, conversation.channel_id, principal.user_id or 0), now)
         await uow.commit()
@@ -167,9 +172,14 @@ async def assign_conversation(
         conversation.assignee_id = operator.id
         await uow.conversations.save(conversation)
         await uow.audit.add(
-            now, "conversation.assign", "conversation", conversation.id,
+            now,
+            "conversation.assign",
+            "conversation",
+            conversation.id,
             {"operator_id": operator.id, "previous_operator_id": previous},
-            principal.user_id, principal.token_id, principal.request_id,
+            principal.user_id,
+            principal.token_id,
+            principal.request_id,
         )
         uow.emit(ConversationAssigned(conversation.id, operator.id, previous, principal.user_id), now)
         await uow.commit()

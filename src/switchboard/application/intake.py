@@ -120,8 +120,9 @@ async def _receive_once(
         if channel is None or not channel.active:
             raise InvalidInput(f"channel {message.channel_id} does not exist or is switched off", field="channel_id")
         if kind is not None and channel.kind is not kind:
-            raise InvalidInput(f"channel {channel.id} is a {channel.kind.value} channel, not {kind.value}",
-                               field="channel_id")
+            raise InvalidInput(
+                f"channel {channel.id} is a {channel.kind.value} channel, not {kind.value}", field="channel_id"
+            )
         if message.external_id:
             earlier = await _earlier_delivery(uow, channel, message.external_id)
             if earlier is not None:
@@ -155,9 +156,7 @@ async def _receive_once(
         if contact_created and line.create_lead_for_new_contact:
             lead_id = await _automatic_lead(uow, contact, channel, conversation, now)
         uow.emit(
-            MessageReceived(
-                stored.id, conversation.id, contact.id, line.id, channel.id, conversation.assignee_id
-            ),
+            MessageReceived(stored.id, conversation.id, contact.id, line.id, channel.id, conversation.assignee_id),
             now,
         )
         await uow.commit()
@@ -182,8 +181,14 @@ async def _earlier_delivery(uow: UnitOfWork, channel: Channel, external_id: str)
     leads = await uow.leads.list(contact.id, None, 50, 0)
     lead = next((x for x in leads if x.conversation_id == conversation.id and x.automatic and x.created_at == at), None)
     return IntakeResult(
-        contact.id, conversation.id, earlier.id, contact.created_at == at, conversation.opened_at == at,
-        lead.id if lead else None, lead is not None, True,
+        contact.id,
+        conversation.id,
+        earlier.id,
+        contact.created_at == at,
+        conversation.opened_at == at,
+        lead.id if lead else None,
+        lead is not None,
+        True,
     )
 
 

@@ -29,8 +29,13 @@ async def create_lead_from_conversation(
         channel = await uow.channels.get(conversation.channel_id)
         assert contact is not None and channel is not None
         lead = await uow.leads.add(
-            contact.id, conversation.id, (title or "").strip() or lead_title(contact.name, channel.name),
-            False, principal.user_id, now, conversation.source,
+            contact.id,
+            conversation.id,
+            (title or "").strip() or lead_title(contact.name, channel.name),
+            False,
+            principal.user_id,
+            now,
+            conversation.source,
         )
         await uow.timeline.add(contact.id, "lead", lead.id, now, lead.title, conversation.id, channel.kind)
         uow.emit(LeadCreated(lead.id, contact.id, conversation.id, False), now)
@@ -39,8 +44,12 @@ async def create_lead_from_conversation(
 
 
 async def list_leads(
-    services: Services, principal: Principal, contact_id: int | None, status: LeadStatus | None,
-    limit: int, offset: int,
+    services: Services,
+    principal: Principal,
+    contact_id: int | None,
+    status: LeadStatus | None,
+    limit: int,
+    offset: int,
 ) -> list[Lead]:
     require_role(principal, *STAFF)
     async with services.uow(read_only=True) as uow:
@@ -64,8 +73,14 @@ async def set_lead_status(services: Services, principal: Principal, lead_id: int
             raise NotFound(f"lead {lead_id} does not exist")
         await uow.leads.set_status(lead_id, status)
         await uow.audit.add(
-            services.clock.now(), "lead.status", "lead", lead_id, {"status": status.value},
-            principal.user_id, principal.token_id, principal.request_id,
+            services.clock.now(),
+            "lead.status",
+            "lead",
+            lead_id,
+            {"status": status.value},
+            principal.user_id,
+            principal.token_id,
+            principal.request_id,
         )
         await uow.commit()
         lead.status = status

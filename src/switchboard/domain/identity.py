@@ -34,6 +34,7 @@ class Identity:
 
 
 _EMAIL_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$")
+_DOMAIN_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _MAX_ID_LENGTH = 255
 
 
@@ -64,7 +65,7 @@ def normalize_email(raw: str) -> str:
     except UnicodeError as error:
         raise InvalidIdentity(f"email {raw!r} has an invalid domain", field="email") from error
     labels = ascii_domain.split(".")
-    if len(labels) < 2 or any(not label or len(label) > 63 for label in labels):
+    if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
         raise InvalidIdentity(f"email {raw!r} has an invalid domain", field="email")
     return f"{local.lower()}@{ascii_domain}"
 

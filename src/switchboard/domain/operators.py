@@ -34,9 +34,7 @@ class User:
 
 def validate_capacity(capacity: dict[str, int], max_total: int) -> list[str]:
     """Problems with a capacity setting, each naming its field; empty when it is sound."""
-    problems = [
-        f"capacity.{media} must be between 0 and 100" for media, n in capacity.items() if not 0 <= n <= 100
-    ]
+    problems = [f"capacity.{media} must be between 0 and 100" for media, n in capacity.items() if not 0 <= n <= 100]
     if not 1 <= max_total <= 200:
         problems.append("max_total must be between 1 and 200")
     return problems

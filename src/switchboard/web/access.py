@@ -13,15 +13,15 @@ from fastapi import Depends, Request
 from switchboard.application.access import Principal
 from switchboard.application.auth import authenticate
 from switchboard.application.errors import Forbidden, Unauthenticated
-from switchboard.bootstrap import Container
+from switchboard.web.runtime import Runtime
 from switchboard.domain.operators import Role
 
 SESSION_COOKIE = "sb_session"
 ANONYMOUS = "anonymous"
 
 
-def container(request: Request) -> Container:
-    value: Container = request.app.state.container
+def container(request: Request) -> Runtime:
+    value: Runtime = request.app.state.container
     return value
 
 

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from switchboard import __version__
-from switchboard.bootstrap import Container
+from switchboard.web.runtime import Runtime
 from switchboard.web import problems
 from switchboard.web.middleware import RequestContext
 from switchboard.web.realtime import Hub
@@ -18,7 +18,7 @@ from switchboard.web.routes import admin, auth, contacts, conversations, intake,
 API = "/api/v1"
 
 
-def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAPI:
+def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
     """``manage_lifecycle`` False lets a test own the container's start and stop."""
 
     @asynccontextmanager

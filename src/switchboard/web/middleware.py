@@ -15,7 +15,9 @@ log = structlog.get_logger("switchboard.http")
 
 REQUESTS = Counter("switchboard_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
-    "switchboard_http_request_seconds", "HTTP request latency", ["method", "route"],
+    "switchboard_http_request_seconds",
+    "HTTP request latency",
+    ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 
@@ -25,8 +27,15 @@ class BodyTooLarge(Exception):
 
 
 def _problem_413(limit: int) -> bytes:
-    return json.dumps({"type": "about:blank", "title": "Payload too large", "status": 413,
-                       "detail": f"the body is larger than {limit} bytes", "field": "body"}).encode()
+    return json.dumps(
+        {
+            "type": "about:blank",
+            "title": "Payload too large",
+            "status": 413,
+            "detail": f"the body is larger than {limit} bytes",
+            "field": "body",
+        }
+    ).encode()
 
 
 class RequestContext:
@@ -77,13 +86,34 @@ class RequestContext:
     @staticmethod
     def _record(scope: Scope, status: int, started: float, request_id: str) -> None:
         elapsed = time.perf_counter() - started
-        route = scope.get("route")
-        template = getattr(route, "path", "unmatched")
+        template = route_template(scope)
         REQUESTS.labels(scope["method"], template, str(status)).inc()
         LATENCY.labels(scope["method"], template).observe(elapsed)
         if template not in ("/healthz", "/metrics"):
-            log.info("request", method=scope["method"], path=template, status=status,
-                     ms=round(elapsed * 1000, 2), request_id=request_id)
+            log.info(
+                "request",
+                method=scope["method"],
+                path=template,
+                status=status,
+                ms=round(elapsed * 1000, 2),
+                request_id=request_id,
+            )
+
+
+API_PREFIX = "/api/v1"
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's template (``/api/v1/contacts/{contact_id}``): bounded label values for metrics.
+
+    Routes of included routers carry their own path without the router's prefix.
+    """
+    template = getattr(scope.get("route"), "path", None)
+    if template is None:
+        return "unmatched"
+    if scope["path"].startswith(API_PREFIX) and not template.startswith(API_PREFIX):
+        return API_PREFIX + template
+    return str(template)
 
 
 def _request_id(scope: Scope) -> str:
@@ -107,7 +137,11 @@ def _content_length(scope: Scope) -> int | None:
 
 async def _send_413(send: Send, limit: int, request_id: str) -> None:
     body = _problem_413(limit)
-    headers: list[Any] = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()),
-                          (b"x-request-id", request_id.encode()), (b"connection", b"close")]
+    headers: list[Any] = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", request_id.encode()),
+        (b"connection", b"close"),
+    ]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})

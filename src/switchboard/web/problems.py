@@ -17,8 +17,15 @@ log = structlog.get_logger("switchboard.web")
 PROBLEM = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str, *, field: str | None = None, errors: list[Any] | None = None,
-            headers: dict[str, str] | None = None) -> JSONResponse:
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    field: str | None = None,
+    errors: list[Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if field is not None:
         body["field"] = field
@@ -39,8 +46,7 @@ async def _validation(_: Request, error: RequestValidationError) -> JSONResponse
             return problem(400, "Malformed JSON", f"the body is not valid JSON: {item.get('msg')}", field="body")
         errors.append({"field": _field_path(tuple(item.get("loc", ()))), "message": item.get("msg")})
     first = errors[0] if errors else {"field": "body", "message": "invalid"}
-    return problem(422, "Invalid input", f"{first['field']}: {first['message']}", field=first["field"],
-                   errors=errors)
+    return problem(422, "Invalid input", f"{first['field']}: {first['message']}", field=first["field"], errors=errors)
 
 
 async def _application(_: Request, error: ApplicationError) -> JSONResponse:
@@ -50,8 +56,12 @@ async def _application(_: Request, error: ApplicationError) -> JSONResponse:
 
 async def _unavailable(request: Request, error: StorageUnavailable) -> JSONResponse:
     log.warning("storage.unavailable", path=request.url.path, reason=str(error))
-    return problem(503, "Service unavailable", "the database cannot be reached; nothing was written, try again",
-                   headers={"Retry-After": "2"})
+    return problem(
+        503,
+        "Service unavailable",
+        "the database cannot be reached; nothing was written, try again",
+        headers={"Retry-After": "2"},
+    )
 
 
 async def _conflict(_: Request, error: Conflict) -> JSONResponse:

@@ -43,8 +43,14 @@ def concerns(principal: Principal, envelope: Envelope) -> bool:
 
 
 def frame(envelope: Envelope) -> str:
-    return json.dumps({"id": envelope.event_id, "event": envelope.name,
-                       "occurred_at": envelope.occurred_at.isoformat(), "data": envelope.payload})
+    return json.dumps(
+        {
+            "id": envelope.event_id,
+            "event": envelope.name,
+            "occurred_at": envelope.occurred_at.isoformat(),
+            "data": envelope.payload,
+        }
+    )
 
 
 @dataclass(eq=False)
@@ -115,7 +121,12 @@ async def _replay(websocket: WebSocket, store: OutboxStore, principal: Principal
 
 @router.websocket("/ws")
 async def events(websocket: WebSocket) -> None:
-    """Live events; connect with ?last_event_id=N to resume after event N."""
+    """Live events; connect with ?last_event_id=N to resume after event N.
+
+    A refused connection is accepted and then closed with a code (4400 bad input, 4401 not signed
+    in, 4403 wrong role) and a reason, because browsers never see the reason of a refused handshake.
+    """
+    await websocket.accept()
     try:
         principal = await _authenticate(websocket)
     except Unauthenticated as error:
@@ -128,7 +139,6 @@ async def events(websocket: WebSocket) -> None:
     if last is not None and not last.isdigit():
         await websocket.close(code=4400, reason="last_event_id must be a whole number")
         return
-    await websocket.accept()
     container = websocket.app.state.container
     hub: Hub = websocket.app.state.hub
     client = hub.join(principal)

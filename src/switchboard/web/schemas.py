@@ -24,6 +24,7 @@ class Strict(BaseModel):
 
 # --- auth ---------------------------------------------------------------------------------------
 
+
 class LoginIn(Strict):
     login: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=1000)
@@ -43,14 +44,23 @@ class UserOut(BaseModel):
 
     @classmethod
     def of(cls, user: User) -> UserOut:
-        return cls(id=user.id, login=user.login, name=user.name, role=user.role, active=user.active,
-                   email=user.email, skills=user.skills, capacity=user.capacity, max_total=user.max_total,
-                   status=user.status)
+        return cls(
+            id=user.id,
+            login=user.login,
+            name=user.name,
+            role=user.role,
+            active=user.active,
+            email=user.email,
+            skills=user.skills,
+            capacity=user.capacity,
+            max_total=user.max_total,
+            status=user.status,
+        )
 
 
 class LoginOut(BaseModel):
     token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the scheme name
     user: UserOut
 
 
@@ -69,13 +79,15 @@ class TokenOut(BaseModel):
 
 # --- the API channel ------------------------------------------------------------------------------
 
+
 class SenderIn(Strict):
     name: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=64)
     email: str | None = Field(default=None, max_length=254)
     external_id: str | None = Field(default=None, max_length=255)
     external_kind: IdentityKind | None = Field(
-        default=None, description="what the external id is (telegram, vk, …); 'external' when omitted")
+        default=None, description="what the external id is (telegram, vk, …); 'external' when omitted"
+    )
 
 
 class AttachmentIn(Strict):
@@ -101,8 +113,12 @@ class SourceIn(Strict):
 
 class InboundIn(Strict):
     channel_id: int
-    external_id: str | None = Field(default=None, min_length=1, max_length=255,
-                                    description="the sender system's message id; a repeat is answered, not stored")
+    external_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="the sender system's message id; a repeat is answered, not stored",
+    )
     sender: SenderIn
     text: str = Field(default="", max_length=64_000)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
@@ -120,6 +136,7 @@ class InboundOut(BaseModel):
 
 
 # --- contacts ---------------------------------------------------------------------------------------
+
 
 class IdentityOut(BaseModel):
     kind: IdentityKind
@@ -139,10 +156,17 @@ class ContactOut(BaseModel):
 
     @classmethod
     def of(cls, c: Contact) -> ContactOut:
-        return cls(id=c.id, name=c.name, tier=c.tier, company_id=c.company_id, time_zone=c.time_zone,
-                   responsible_operator_id=c.responsible_operator_id,
-                   identities=[IdentityOut(kind=i.kind, value=i.value) for i in c.identities],
-                   created_at=c.created_at, updated_at=c.updated_at)
+        return cls(
+            id=c.id,
+            name=c.name,
+            tier=c.tier,
+            company_id=c.company_id,
+            time_zone=c.time_zone,
+            responsible_operator_id=c.responsible_operator_id,
+            identities=[IdentityOut(kind=i.kind, value=i.value) for i in c.identities],
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+        )
 
 
 class IdentityIn(Strict):
@@ -174,8 +198,15 @@ class TimelineEntryOut(BaseModel):
 
     @classmethod
     def of(cls, e: TimelineEntry) -> TimelineEntryOut:
-        return cls(id=e.id, kind=e.kind, ref_id=e.ref_id, conversation_id=e.conversation_id,
-                   channel=e.channel_kind, occurred_at=e.occurred_at, summary=e.summary)
+        return cls(
+            id=e.id,
+            kind=e.kind,
+            ref_id=e.ref_id,
+            conversation_id=e.conversation_id,
+            channel=e.channel_kind,
+            occurred_at=e.occurred_at,
+            summary=e.summary,
+        )
 
 
 class TimelinePage(BaseModel):
@@ -185,6 +216,7 @@ class TimelinePage(BaseModel):
 
 # --- conversations ------------------------------------------------------------------------------------
 
+
 class SourceOut(SourceIn):
     model_config = ConfigDict(extra="ignore")
     channel_id: int | None = None
@@ -192,9 +224,18 @@ class SourceOut(SourceIn):
 
     @classmethod
     def of(cls, s: Source) -> SourceOut:
-        return cls(channel_id=s.channel_id, line_id=s.line_id, utm_source=s.utm_source, utm_medium=s.utm_medium,
-                   utm_campaign=s.utm_campaign, utm_term=s.utm_term, utm_content=s.utm_content,
-                   referrer=s.referrer, landing_page=s.landing_page, dialled_number=s.dialled_number)
+        return cls(
+            channel_id=s.channel_id,
+            line_id=s.line_id,
+            utm_source=s.utm_source,
+            utm_medium=s.utm_medium,
+            utm_campaign=s.utm_campaign,
+            utm_term=s.utm_term,
+            utm_content=s.utm_content,
+            referrer=s.referrer,
+            landing_page=s.landing_page,
+            dialled_number=s.dialled_number,
+        )
 
 
 class ConversationOut(BaseModel):
@@ -211,9 +252,18 @@ class ConversationOut(BaseModel):
 
     @classmethod
     def of(cls, c: Conversation) -> ConversationOut:
-        return cls(id=c.id, contact_id=c.contact_id, line_id=c.line_id, channel_id=c.channel_id, status=c.status,
-                   assignee_id=c.assignee_id, opened_at=c.opened_at, closed_at=c.closed_at,
-                   last_message_at=c.last_message_at, source=SourceOut.of(c.source))
+        return cls(
+            id=c.id,
+            contact_id=c.contact_id,
+            line_id=c.line_id,
+            channel_id=c.channel_id,
+            status=c.status,
+            assignee_id=c.assignee_id,
+            opened_at=c.opened_at,
+            closed_at=c.closed_at,
+            last_message_at=c.last_message_at,
+            source=SourceOut.of(c.source),
+        )
 
 
 class MessageOut(BaseModel):
@@ -232,12 +282,22 @@ class MessageOut(BaseModel):
 
     @classmethod
     def of(cls, m: Message) -> MessageOut:
-        return cls(id=m.id, conversation_id=m.conversation_id, channel_id=m.channel_id, direction=m.direction,
-                   author_kind=m.author_kind, author_id=m.author_id, text=m.body,
-                   attachments=[{"name": a.name, "content_type": a.content_type, "size": a.size, "url": a.url}
-                                for a in m.attachments],
-                   external_id=m.external_id, delivery_status=m.delivery_status, error=m.error,
-                   created_at=m.created_at)
+        return cls(
+            id=m.id,
+            conversation_id=m.conversation_id,
+            channel_id=m.channel_id,
+            direction=m.direction,
+            author_kind=m.author_kind,
+            author_id=m.author_id,
+            text=m.body,
+            attachments=[
+                {"name": a.name, "content_type": a.content_type, "size": a.size, "url": a.url} for a in m.attachments
+            ],
+            external_id=m.external_id,
+            delivery_status=m.delivery_status,
+            error=m.error,
+            created_at=m.created_at,
+        )
 
 
 class ReplyIn(Strict):
@@ -255,6 +315,7 @@ class LeadFromConversationIn(Strict):
 
 # --- leads ------------------------------------------------------------------------------------------------
 
+
 class LeadOut(BaseModel):
     id: int
     contact_id: int
@@ -268,9 +329,17 @@ class LeadOut(BaseModel):
 
     @classmethod
     def of(cls, lead: Lead) -> LeadOut:
-        return cls(id=lead.id, contact_id=lead.contact_id, conversation_id=lead.conversation_id, title=lead.title,
-                   status=lead.status, automatic=lead.automatic, created_by=lead.created_by,
-                   created_at=lead.created_at, source=SourceOut.of(lead.source))
+        return cls(
+            id=lead.id,
+            contact_id=lead.contact_id,
+            conversation_id=lead.conversation_id,
+            title=lead.title,
+            status=lead.status,
+            automatic=lead.automatic,
+            created_by=lead.created_by,
+            created_at=lead.created_at,
+            source=SourceOut.of(lead.source),
+        )
 
 
 class LeadPatch(Strict):
@@ -278,6 +347,7 @@ class LeadPatch(Strict):
 
 
 # --- lines, channels, operators ---------------------------------------------------------------------------
+
 
 class LineIn(Strict):
     name: str = Field(min_length=1, max_length=200)
@@ -310,10 +380,16 @@ class LineOut(BaseModel):
 
     @classmethod
     def of(cls, line: Line) -> LineOut:
-        return cls(id=line.id, name=line.name, time_zone=line.time_zone,
-                   create_lead_for_new_contact=line.create_lead_for_new_contact,
-                   reopen_window_seconds=line.reopen_window_seconds, active=line.active,
-                   operator_ids=line.operator_ids, routing=line.routing)
+        return cls(
+            id=line.id,
+            name=line.name,
+            time_zone=line.time_zone,
+            create_lead_for_new_contact=line.create_lead_for_new_contact,
+            reopen_window_seconds=line.reopen_window_seconds,
+            active=line.active,
+            operator_ids=line.operator_ids,
+            routing=line.routing,
+        )
 
 
 class ChannelIn(Strict):

@@ -16,8 +16,9 @@ log = structlog.get_logger("switchboard.relay")
 
 
 class OutboxRelay:
-    def __init__(self, store: OutboxStore, bus: Bus, clock: Clock, *, poll_seconds: float = 1.0,
-                 max_backoff: float = 10.0) -> None:
+    def __init__(
+        self, store: OutboxStore, bus: Bus, clock: Clock, *, poll_seconds: float = 1.0, max_backoff: float = 10.0
+    ) -> None:
         self._store = store
         self._bus = bus
         self._clock = clock

@@ -13,14 +13,19 @@ class JwtSigner:
         self._lifetime = lifetime
 
     def issue(self, user_id: int, at: datetime) -> str:
-        claims = {"sub": str(user_id), "iat": int(at.timestamp()), "exp": int((at + self._lifetime).timestamp()),
-                  "typ": "session"}
+        claims = {
+            "sub": str(user_id),
+            "iat": int(at.timestamp()),
+            "exp": int((at + self._lifetime).timestamp()),
+            "typ": "session",
+        }
         return jwt.encode(claims, self._key, algorithm="HS256")
 
     def read(self, token: str, at: datetime) -> int | None:
         try:
-            claims = jwt.decode(token, self._key, algorithms=["HS256"], options={"verify_exp": False,
-                                                                               "require": ["sub", "exp"]})
+            claims = jwt.decode(
+                token, self._key, algorithms=["HS256"], options={"verify_exp": False, "require": ["sub", "exp"]}
+            )
         except jwt.PyJWTError:
             return None
         if claims.get("typ") != "session" or int(claims["exp"]) <= at.timestamp():

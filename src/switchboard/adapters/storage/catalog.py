@@ -24,11 +24,20 @@ class SqlChannels:
     def __init__(self, connection: AsyncConnection) -> None:
         self._c = connection
 
-    async def add(self, kind: ChannelKind, name: str, line_id: int, settings: Mapping[str, Any],
-                  at: datetime) -> Channel:
-        result = await self._c.execute(insert(t.channels).values(
-            kind=kind.value, name=name, line_id=line_id, settings=dict(settings), created_at=at,
-        ).returning(t.channels.c.id))
+    async def add(
+        self, kind: ChannelKind, name: str, line_id: int, settings: Mapping[str, Any], at: datetime
+    ) -> Channel:
+        result = await self._c.execute(
+            insert(t.channels)
+            .values(
+                kind=kind.value,
+                name=name,
+                line_id=line_id,
+                settings=dict(settings),
+                created_at=at,
+            )
+            .returning(t.channels.c.id)
+        )
         return Channel(result.scalar_one(), kind, name, line_id, True, dict(settings))
 
     async def get(self, channel_id: int) -> Channel | None:
@@ -49,7 +58,8 @@ class SqlLines:
 
     async def _members(self, line_ids: Sequence[int]) -> dict[int, list[int]]:
         rows = await self._c.execute(
-            select(t.line_operators).where(t.line_operators.c.line_id.in_(line_ids))
+            select(t.line_operators)
+            .where(t.line_operators.c.line_id.in_(line_ids))
             .order_by(t.line_operators.c.line_id, t.line_operators.c.position)
         )
         members: dict[int, list[int]] = {}
@@ -59,16 +69,41 @@ class SqlLines:
 
     @staticmethod
     def _line(row: Any, operator_ids: list[int]) -> Line:
-        return Line(row.id, row.name, row.time_zone, row.create_lead_for_new_contact, row.reopen_window_seconds,
-                    row.active, operator_ids, dict(row.routing))
+        return Line(
+            row.id,
+            row.name,
+            row.time_zone,
+            row.create_lead_for_new_contact,
+            row.reopen_window_seconds,
+            row.active,
+            operator_ids,
+            dict(row.routing),
+        )
 
     async def add(self, line: Line, at: datetime) -> Line:
-        result = await self._c.execute(insert(t.lines).values(
-            name=line.name.strip(), time_zone=line.time_zone, create_lead_for_new_contact=line.create_lead_for_new_contact,
-            reopen_window_seconds=line.reopen_window_seconds, active=line.active, routing=line.routing, created_at=at,
-        ).returning(t.lines.c.id))
-        return Line(result.scalar_one(), line.name.strip(), line.time_zone, line.create_lead_for_new_contact,
-                    line.reopen_window_seconds, line.active, [], dict(line.routing))
+        result = await self._c.execute(
+            insert(t.lines)
+            .values(
+                name=line.name.strip(),
+                time_zone=line.time_zone,
+                create_lead_for_new_contact=line.create_lead_for_new_contact,
+                reopen_window_seconds=line.reopen_window_seconds,
+                active=line.active,
+                routing=line.routing,
+                created_at=at,
+            )
+            .returning(t.lines.c.id)
+        )
+        return Line(
+            result.scalar_one(),
+            line.name.strip(),
+            line.time_zone,
+            line.create_lead_for_new_contact,
+            line.reopen_window_seconds,
+            line.active,
+            [],
+            dict(line.routing),
+        )
 
     async def get(self, line_id: int) -> Line | None:
         row = (await self._c.execute(select(t.lines).where(t.lines.c.id == line_id))).first()
@@ -88,15 +123,28 @@ class SqlLines:
     async def set_operators(self, line_id: int, operator_ids: Sequence[int]) -> None:
         await self._c.execute(delete(t.line_operators).where(t.line_operators.c.line_id == line_id))
         if operator_ids:
-            await self._c.execute(insert(t.line_operators), [
-                {"line_id": line_id, "user_id": user_id, "position": position}
-                for position, user_id in enumerate(operator_ids)
-            ])
+            await self._c.execute(
+                insert(t.line_operators),
+                [
+                    {"line_id": line_id, "user_id": user_id, "position": position}
+                    for position, user_id in enumerate(operator_ids)
+                ],
+            )
 
 
 def user_from_row(row: Any) -> User:
-    return User(row.id, row.login, row.name, Role(row.role), row.active, row.email, dict(row.skills),
-                dict(row.capacity), row.max_total, row.status)
+    return User(
+        row.id,
+        row.login,
+        row.name,
+        Role(row.role),
+        row.active,
+        row.email,
+        dict(row.skills),
+        dict(row.capacity),
+        row.max_total,
+        row.status,
+    )
 
 
 class SqlUsers:
@@ -104,13 +152,35 @@ class SqlUsers:
         self._c = connection
 
     async def add(self, user: User, password_hash: str | None, at: datetime) -> User:
-        result = await self._c.execute(insert(t.users).values(
-            login=user.login, name=user.name, email=user.email, role=user.role.value, password_hash=password_hash,
-            active=user.active, skills=user.skills, capacity=user.capacity, max_total=user.max_total,
-            status=user.status, created_at=at,
-        ).returning(t.users.c.id))
-        return User(result.scalar_one(), user.login, user.name, user.role, user.active, user.email,
-                    dict(user.skills), dict(user.capacity), user.max_total, user.status)
+        result = await self._c.execute(
+            insert(t.users)
+            .values(
+                login=user.login,
+                name=user.name,
+                email=user.email,
+                role=user.role.value,
+                password_hash=password_hash,
+                active=user.active,
+                skills=user.skills,
+                capacity=user.capacity,
+                max_total=user.max_total,
+                status=user.status,
+                created_at=at,
+            )
+            .returning(t.users.c.id)
+        )
+        return User(
+            result.scalar_one(),
+            user.login,
+            user.name,
+            user.role,
+            user.active,
+            user.email,
+            dict(user.skills),
+            dict(user.capacity),
+            user.max_total,
+            user.status,
+        )
 
     async def get(self, user_id: int) -> User | None:
         row = (await self._c.execute(select(t.users).where(t.users.c.id == user_id))).first()
@@ -137,13 +207,23 @@ class SqlTokens:
         self._c = connection
 
     async def add(self, name: str, token_hash: str, role: Role, user_id: int | None, at: datetime) -> int:
-        result = await self._c.execute(insert(t.api_tokens).values(
-            name=name, token_hash=token_hash, role=role.value, user_id=user_id, created_at=at,
-        ).returning(t.api_tokens.c.id))
+        result = await self._c.execute(
+            insert(t.api_tokens)
+            .values(
+                name=name,
+                token_hash=token_hash,
+                role=role.value,
+                user_id=user_id,
+                created_at=at,
+            )
+            .returning(t.api_tokens.c.id)
+        )
         return int(result.scalar_one())
 
     async def find(self, token_hash: str) -> TokenRecord | None:
-        row = (await self._c.execute(select(t.api_tokens).where(
-            t.api_tokens.c.token_hash == token_hash, t.api_tokens.c.revoked_at.is_(None)
-        ))).first()
+        row = (
+            await self._c.execute(
+                select(t.api_tokens).where(t.api_tokens.c.token_hash == token_hash, t.api_tokens.c.revoked_at.is_(None))
+            )
+        ).first()
         return TokenRecord(row.id, row.name, Role(row.role), row.user_id) if row else None

@@ -22,8 +22,14 @@ def searchable(name: str) -> str:
 
 def contact_from_row(row: Any, identities: list[Identity]) -> Contact:
     return Contact(
-        id=row.id, name=row.name, created_at=row.created_at, updated_at=row.updated_at, tier=ContactTier(row.tier),
-        company_id=row.company_id, time_zone=row.time_zone, responsible_operator_id=row.responsible_operator_id,
+        id=row.id,
+        name=row.name,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        tier=ContactTier(row.tier),
+        company_id=row.company_id,
+        time_zone=row.time_zone,
+        responsible_operator_id=row.responsible_operator_id,
         identities=identities,
     )
 
@@ -34,7 +40,9 @@ class SqlContacts:
 
     async def add(self, name: str, tier: ContactTier, at: datetime) -> Contact:
         result = await self._c.execute(
-            insert(t.contacts).values(name=name, search_name=searchable(name), tier=tier.value, created_at=at, updated_at=at).returning(t.contacts.c.id)
+            insert(t.contacts)
+            .values(name=name, search_name=searchable(name), tier=tier.value, created_at=at, updated_at=at)
+            .returning(t.contacts.c.id)
         )
         return Contact(id=result.scalar_one(), name=name, created_at=at, updated_at=at, tier=tier)
 
@@ -66,8 +74,9 @@ class SqlContacts:
 
     async def add_identity(self, contact_id: int, identity: Identity, at: datetime) -> None:
         await self._c.execute(
-            insert(t.identities).values(contact_id=contact_id, kind=identity.kind.value, value=identity.value,
-                                        created_at=at)
+            insert(t.identities).values(
+                contact_id=contact_id, kind=identity.kind.value, value=identity.value, created_at=at
+            )
         )
 
     async def search(self, query: ContactQuery, limit: int, offset: int) -> list[Contact]:
@@ -75,10 +84,13 @@ class SqlContacts:
         conditions = []
         for kind, value in ((IdentityKind.PHONE, query.phone), (IdentityKind.EMAIL, query.email)):
             if value:
-                conditions.append(exists().where(
-                    t.identities.c.contact_id == t.contacts.c.id,
-                    t.identities.c.kind == kind.value, t.identities.c.value == value,
-                ))
+                conditions.append(
+                    exists().where(
+                        t.identities.c.contact_id == t.contacts.c.id,
+                        t.identities.c.kind == kind.value,
+                        t.identities.c.value == value,
+                    )
+                )
         if query.name:
             pattern = "%" + searchable(query.name).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             conditions.append(t.contacts.c.search_name.like(pattern, escape="\\"))
@@ -95,7 +107,5 @@ class SqlContacts:
         await self._c.execute(update(t.contacts).where(t.contacts.c.id == contact_id).values(**values, updated_at=at))
 
     async def is_new(self, contact_id: int) -> bool:
-        result = await self._c.execute(
-            select(exists().where(t.conversations.c.contact_id == contact_id))
-        )
+        result = await self._c.execute(select(exists().where(t.conversations.c.contact_id == contact_id)))
         return not result.scalar_one()

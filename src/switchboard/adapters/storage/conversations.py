@@ -22,8 +22,16 @@ from switchboard.domain.conversation import (
 from switchboard.domain.source import Source
 from switchboard.domain.timeline import TimelineEntry
 
-SOURCE_COLUMNS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "referrer",
-                  "landing_page", "dialled_number")
+SOURCE_COLUMNS = (
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "referrer",
+    "landing_page",
+    "dialled_number",
+)
 
 
 def source_values(source: Source) -> dict[str, Any]:
@@ -39,9 +47,17 @@ def source_from_row(row: Any) -> Source:
 
 def conversation_from_row(row: Any) -> Conversation:
     return Conversation(
-        id=row.id, contact_id=row.contact_id, line_id=row.line_id, channel_id=row.channel_id,
-        status=ConversationStatus(row.status), opened_at=row.opened_at, last_message_at=row.last_message_at,
-        assignee_id=row.assignee_id, closed_at=row.closed_at, subject=row.subject, source=source_from_row(row),
+        id=row.id,
+        contact_id=row.contact_id,
+        line_id=row.line_id,
+        channel_id=row.channel_id,
+        status=ConversationStatus(row.status),
+        opened_at=row.opened_at,
+        last_message_at=row.last_message_at,
+        assignee_id=row.assignee_id,
+        closed_at=row.closed_at,
+        subject=row.subject,
+        source=source_from_row(row),
     )
 
 
@@ -51,14 +67,26 @@ class SqlConversations:
         self._lock_rows = not is_sqlite  # SQLite already has one writer
 
     async def add(
-        self, contact_id: int, line_id: int, channel_id: int, status: ConversationStatus, at: datetime,
+        self,
+        contact_id: int,
+        line_id: int,
+        channel_id: int,
+        status: ConversationStatus,
+        at: datetime,
         source: Source,
     ) -> Conversation:
         result = await self._c.execute(
-            insert(t.conversations).values(
-                contact_id=contact_id, line_id=line_id, channel_id=channel_id, status=status.value,
-                opened_at=at, last_message_at=at, **source_values(source),
-            ).returning(t.conversations.c.id)
+            insert(t.conversations)
+            .values(
+                contact_id=contact_id,
+                line_id=line_id,
+                channel_id=channel_id,
+                status=status.value,
+                opened_at=at,
+                last_message_at=at,
+                **source_values(source),
+            )
+            .returning(t.conversations.c.id)
         )
         return Conversation(result.scalar_one(), contact_id, line_id, channel_id, status, at, at, source=source)
 
@@ -83,9 +111,13 @@ class SqlConversations:
 
     async def save(self, conversation: Conversation) -> None:
         await self._c.execute(
-            update(t.conversations).where(t.conversations.c.id == conversation.id).values(
-                status=conversation.status.value, assignee_id=conversation.assignee_id,
-                closed_at=conversation.closed_at, last_message_at=conversation.last_message_at,
+            update(t.conversations)
+            .where(t.conversations.c.id == conversation.id)
+            .values(
+                status=conversation.status.value,
+                assignee_id=conversation.assignee_id,
+                closed_at=conversation.closed_at,
+                last_message_at=conversation.last_message_at,
                 subject=conversation.subject,
             )
         )
@@ -93,8 +125,11 @@ class SqlConversations:
     async def list(self, query: ConversationQuery, limit: int, before_id: int | None) -> list[Conversation]:
         c = t.conversations.c
         statement = select(t.conversations).order_by(c.id.desc()).limit(limit)
-        for column, value in ((c.line_id, query.line_id), (c.assignee_id, query.assignee_id),
-                              (c.contact_id, query.contact_id)):
+        for column, value in (
+            (c.line_id, query.line_id),
+            (c.assignee_id, query.assignee_id),
+            (c.contact_id, query.contact_id),
+        ):
             if value is not None:
                 statement = statement.where(column == value)
         if query.status is not None:
@@ -106,10 +141,18 @@ class SqlConversations:
 
 def message_from_row(row: Any) -> Message:
     return Message(
-        id=row.id, conversation_id=row.conversation_id, channel_id=row.channel_id,
-        direction=Direction(row.direction), author_kind=AuthorKind(row.author_kind), body=row.body,
-        delivery_status=DeliveryStatus(row.delivery_status), created_at=row.created_at, author_id=row.author_id,
-        external_id=row.external_id, attachments=tuple(Attachment(**a) for a in row.attachments), error=row.error,
+        id=row.id,
+        conversation_id=row.conversation_id,
+        channel_id=row.channel_id,
+        direction=Direction(row.direction),
+        author_kind=AuthorKind(row.author_kind),
+        body=row.body,
+        delivery_status=DeliveryStatus(row.delivery_status),
+        created_at=row.created_at,
+        author_id=row.author_id,
+        external_id=row.external_id,
+        attachments=tuple(Attachment(**a) for a in row.attachments),
+        error=row.error,
     )
 
 
@@ -119,34 +162,52 @@ class SqlMessages:
 
     async def add(self, message: NewMessage) -> Message:
         attachments = [
-            {"name": a.name, "content_type": a.content_type, "size": a.size, "url": a.url}
-            for a in message.attachments
+            {"name": a.name, "content_type": a.content_type, "size": a.size, "url": a.url} for a in message.attachments
         ]
         result = await self._c.execute(
-            insert(t.messages).values(
-                conversation_id=message.conversation_id, channel_id=message.channel_id,
-                direction=message.direction.value, author_kind=message.author_kind.value,
-                author_id=message.author_id, body=message.body, attachments=attachments,
-                external_id=message.external_id, delivery_status=message.delivery_status.value,
+            insert(t.messages)
+            .values(
+                conversation_id=message.conversation_id,
+                channel_id=message.channel_id,
+                direction=message.direction.value,
+                author_kind=message.author_kind.value,
+                author_id=message.author_id,
+                body=message.body,
+                attachments=attachments,
+                external_id=message.external_id,
+                delivery_status=message.delivery_status.value,
                 created_at=message.created_at,
-            ).returning(t.messages.c.id)
+            )
+            .returning(t.messages.c.id)
         )
         return Message(
-            result.scalar_one(), message.conversation_id, message.channel_id, message.direction,
-            message.author_kind, message.body, message.delivery_status, message.created_at, message.author_id,
-            message.external_id, message.attachments,
+            result.scalar_one(),
+            message.conversation_id,
+            message.channel_id,
+            message.direction,
+            message.author_kind,
+            message.body,
+            message.delivery_status,
+            message.created_at,
+            message.author_id,
+            message.external_id,
+            message.attachments,
         )
 
     async def find_by_external_id(self, channel_id: int, external_id: str) -> Message | None:
-        row = (await self._c.execute(
-            select(t.messages).where(t.messages.c.channel_id == channel_id, t.messages.c.external_id == external_id)
-        )).first()
+        row = (
+            await self._c.execute(
+                select(t.messages).where(t.messages.c.channel_id == channel_id, t.messages.c.external_id == external_id)
+            )
+        ).first()
         return message_from_row(row) if row else None
 
     async def list(self, conversation_id: int, limit: int, before_id: int | None) -> list[Message]:
         statement = (
-            select(t.messages).where(t.messages.c.conversation_id == conversation_id)
-            .order_by(t.messages.c.id.desc()).limit(limit)
+            select(t.messages)
+            .where(t.messages.c.conversation_id == conversation_id)
+            .order_by(t.messages.c.id.desc())
+            .limit(limit)
         )
         if before_id is not None:
             statement = statement.where(t.messages.c.id < before_id)
@@ -158,13 +219,26 @@ class SqlTimeline:
         self._c = connection
 
     async def add(
-        self, contact_id: int, kind: str, ref_id: int, occurred_at: datetime, summary: str,
-        conversation_id: int | None = None, channel_kind: str | None = None,
+        self,
+        contact_id: int,
+        kind: str,
+        ref_id: int,
+        occurred_at: datetime,
+        summary: str,
+        conversation_id: int | None = None,
+        channel_kind: str | None = None,
     ) -> None:
-        await self._c.execute(insert(t.timeline).values(
-            contact_id=contact_id, kind=kind, ref_id=ref_id, occurred_at=occurred_at, summary=summary[:500],
-            conversation_id=conversation_id, channel_kind=channel_kind,
-        ))
+        await self._c.execute(
+            insert(t.timeline).values(
+                contact_id=contact_id,
+                kind=kind,
+                ref_id=ref_id,
+                occurred_at=occurred_at,
+                summary=summary[:500],
+                conversation_id=conversation_id,
+                channel_kind=channel_kind,
+            )
+        )
 
     async def page(
         self, contact_id: int, limit: int, before_id: int | None, channel_kind: str | None
@@ -176,7 +250,15 @@ class SqlTimeline:
         if channel_kind is not None:
             statement = statement.where(c.channel_kind == channel_kind)
         return [
-            TimelineEntry(row.id, row.contact_id, row.kind, row.ref_id, row.occurred_at, row.summary,
-                          row.conversation_id, row.channel_kind)
+            TimelineEntry(
+                row.id,
+                row.contact_id,
+                row.kind,
+                row.ref_id,
+                row.occurred_at,
+                row.summary,
+                row.conversation_id,
+                row.channel_kind,
+            )
             for row in await self._c.execute(statement)
         ]

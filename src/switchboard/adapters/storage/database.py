@@ -49,8 +49,13 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
             self.engine = create_async_engine(
-                self.url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False,
-                pool_timeout=5, connect_args={"timeout": 5, "command_timeout": 15},
+                self.url,
+                echo=echo,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=False,
+                pool_timeout=5,
+                connect_args={"timeout": 5, "command_timeout": 15},
             )
         self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
         self._on_commit: list[Callable[[], None]] = []

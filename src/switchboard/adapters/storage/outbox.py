@@ -23,7 +23,7 @@ class SqlOutboxStore:
         self._db = database
 
     async def unpublished(self, limit: int) -> list[Envelope]:
-        statement = (select(t.outbox).where(t.outbox.c.published_at.is_(None)).order_by(t.outbox.c.id).limit(limit))
+        statement = select(t.outbox).where(t.outbox.c.published_at.is_(None)).order_by(t.outbox.c.id).limit(limit)
         async with self._db.engine.connect() as connection:
             return [envelope_from_row(r) for r in await connection.execute(statement)]
 

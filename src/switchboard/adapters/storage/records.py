@@ -16,8 +16,17 @@ from switchboard.domain.source import Source
 
 
 def lead_from_row(row: Any) -> Lead:
-    return Lead(row.id, row.contact_id, row.title, LeadStatus(row.status), row.automatic, row.created_at,
-                row.conversation_id, row.created_by, source_from_row(row))
+    return Lead(
+        row.id,
+        row.contact_id,
+        row.title,
+        LeadStatus(row.status),
+        row.automatic,
+        row.created_at,
+        row.conversation_id,
+        row.created_by,
+        source_from_row(row),
+    )
 
 
 class SqlLeads:
@@ -25,15 +34,32 @@ class SqlLeads:
         self._c = connection
 
     async def add(
-        self, contact_id: int, conversation_id: int | None, title: str, automatic: bool, created_by: int | None,
-        at: datetime, source: Source,
+        self,
+        contact_id: int,
+        conversation_id: int | None,
+        title: str,
+        automatic: bool,
+        created_by: int | None,
+        at: datetime,
+        source: Source,
     ) -> Lead:
-        result = await self._c.execute(insert(t.leads).values(
-            contact_id=contact_id, conversation_id=conversation_id, title=title, status=LeadStatus.NEW.value,
-            automatic=automatic, created_by=created_by, created_at=at, **source_values(source),
-        ).returning(t.leads.c.id))
-        return Lead(result.scalar_one(), contact_id, title, LeadStatus.NEW, automatic, at, conversation_id,
-                    created_by, source)
+        result = await self._c.execute(
+            insert(t.leads)
+            .values(
+                contact_id=contact_id,
+                conversation_id=conversation_id,
+                title=title,
+                status=LeadStatus.NEW.value,
+                automatic=automatic,
+                created_by=created_by,
+                created_at=at,
+                **source_values(source),
+            )
+            .returning(t.leads.c.id)
+        )
+        return Lead(
+            result.scalar_one(), contact_id, title, LeadStatus.NEW, automatic, at, conversation_id, created_by, source
+        )
 
     async def get(self, lead_id: int) -> Lead | None:
         row = (await self._c.execute(select(t.leads).where(t.leads.c.id == lead_id))).first()
@@ -56,10 +82,25 @@ class SqlAudit:
         self._c = connection
 
     async def add(
-        self, at: datetime, action: str, entity: str, entity_id: int | None, detail: Mapping[str, Any],
-        actor_user_id: int | None, actor_token_id: int | None, request_id: str | None,
+        self,
+        at: datetime,
+        action: str,
+        entity: str,
+        entity_id: int | None,
+        detail: Mapping[str, Any],
+        actor_user_id: int | None,
+        actor_token_id: int | None,
+        request_id: str | None,
     ) -> None:
-        await self._c.execute(insert(t.audit_log).values(
-            at=at, action=action, entity=entity, entity_id=entity_id, detail=dict(detail),
-            actor_user_id=actor_user_id, actor_token_id=actor_token_id, request_id=request_id,
-        ))
+        await self._c.execute(
+            insert(t.audit_log).values(
+                at=at,
+                action=action,
+                entity=entity,
+                entity_id=entity_id,
+                detail=dict(detail),
+                actor_user_id=actor_user_id,
+                actor_token_id=actor_token_id,
+                request_id=request_id,
+            )
+        )

@@ -216,8 +216,12 @@ outbox = Table(
     Column("conversation_id", Id, nullable=True),
     Column("occurred_at", UTCDateTime, nullable=False),
     Column("published_at", UTCDateTime),
-    Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL"),
-          sqlite_where=text("published_at IS NULL")),
+    Index(
+        "ix_outbox_unpublished",
+        "id",
+        postgresql_where=text("published_at IS NULL"),
+        sqlite_where=text("published_at IS NULL"),
+    ),
 )
 
 processed_events = Table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any, Self
 
@@ -107,10 +108,8 @@ class SqlUnitOfWork:
 
     async def _release(self) -> None:
         if self._connection is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a dead connection may fail; nothing to keep
                 await self._connection.close()
-            except Exception:  # noqa: S110 - closing a dead connection may fail; nothing to keep
-                pass
             self._connection = None
         if self._locked and self._database.write_lock is not None:
             self._database.write_lock.release()

@@ -90,8 +90,13 @@ class ContactRepository(Protocol):
 
 class ConversationRepository(Protocol):
     async def add(
-        self, contact_id: int, line_id: int, channel_id: int, status: ConversationStatus,
-        at: datetime, source: Source,
+        self,
+        contact_id: int,
+        line_id: int,
+        channel_id: int,
+        status: ConversationStatus,
+        at: datetime,
+        source: Source,
     ) -> Conversation: ...
     async def get(self, conversation_id: int, *, for_update: bool = False) -> Conversation | None: ...
     async def find_latest(self, contact_id: int, channel_id: int) -> Conversation | None: ...
@@ -107,8 +112,14 @@ class MessageRepository(Protocol):
 
 class LeadRepository(Protocol):
     async def add(
-        self, contact_id: int, conversation_id: int | None, title: str, automatic: bool,
-        created_by: int | None, at: datetime, source: Source,
+        self,
+        contact_id: int,
+        conversation_id: int | None,
+        title: str,
+        automatic: bool,
+        created_by: int | None,
+        at: datetime,
+        source: Source,
     ) -> Lead: ...
     async def get(self, lead_id: int) -> Lead | None: ...
     async def list(self, contact_id: int | None, status: LeadStatus | None, limit: int, offset: int) -> list[Lead]: ...
@@ -116,8 +127,9 @@ class LeadRepository(Protocol):
 
 
 class ChannelRepository(Protocol):
-    async def add(self, kind: ChannelKind, name: str, line_id: int, settings: Mapping[str, Any],
-                  at: datetime) -> Channel: ...
+    async def add(
+        self, kind: ChannelKind, name: str, line_id: int, settings: Mapping[str, Any], at: datetime
+    ) -> Channel: ...
     async def get(self, channel_id: int) -> Channel | None: ...
     async def list(self) -> list[Channel]: ...
     async def update(self, channel_id: int, fields: Mapping[str, Any]) -> None: ...
@@ -146,8 +158,14 @@ class TokenRepository(Protocol):
 
 class TimelineRepository(Protocol):
     async def add(
-        self, contact_id: int, kind: str, ref_id: int, occurred_at: datetime, summary: str,
-        conversation_id: int | None = None, channel_kind: str | None = None,
+        self,
+        contact_id: int,
+        kind: str,
+        ref_id: int,
+        occurred_at: datetime,
+        summary: str,
+        conversation_id: int | None = None,
+        channel_kind: str | None = None,
     ) -> None: ...
     async def page(
         self, contact_id: int, limit: int, before_id: int | None, channel_kind: str | None
@@ -156,8 +174,15 @@ class TimelineRepository(Protocol):
 
 class AuditRepository(Protocol):
     async def add(
-        self, at: datetime, action: str, entity: str, entity_id: int | None, detail: Mapping[str, Any],
-        actor_user_id: int | None, actor_token_id: int | None, request_id: str | None,
+        self,
+        at: datetime,
+        action: str,
+        entity: str,
+        entity_id: int | None,
+        detail: Mapping[str, Any],
+        actor_user_id: int | None,
+        actor_token_id: int | None,
+        request_id: str | None,
     ) -> None: ...
 
 

@@ -36,8 +36,16 @@ async def lines(request: Request, principal: Principal = Depends(current_princip
 
 @router.post("/lines", response_model=LineOut, status_code=201, tags=["lines"], **allow(*ADMIN))
 async def create_line(body: LineIn, request: Request, principal: Principal = Depends(current_principal)) -> LineOut:
-    line = Line(0, body.name, body.time_zone, body.create_lead_for_new_contact, body.reopen_window_seconds, True,
-                body.operator_ids, body.routing)
+    line = Line(
+        0,
+        body.name,
+        body.time_zone,
+        body.create_lead_for_new_contact,
+        body.reopen_window_seconds,
+        True,
+        body.operator_ids,
+        body.routing,
+    )
     return LineOut.of(await uc.create_line(container(request).services, principal, line))
 
 
@@ -47,8 +55,9 @@ async def line(line_id: int, request: Request, principal: Principal = Depends(cu
 
 
 @router.patch("/lines/{line_id}", response_model=LineOut, tags=["lines"], **allow(*MANAGERS))
-async def edit_line(line_id: int, body: LinePatch, request: Request,
-                    principal: Principal = Depends(current_principal)) -> LineOut:
+async def edit_line(
+    line_id: int, body: LinePatch, request: Request, principal: Principal = Depends(current_principal)
+) -> LineOut:
     fields = body.model_dump(exclude_unset=True)
     return LineOut.of(await uc.update_line(container(request).services, principal, line_id, fields))
 
@@ -59,10 +68,12 @@ async def channels(request: Request, principal: Principal = Depends(current_prin
 
 
 @router.post("/channels", response_model=ChannelOut, status_code=201, tags=["channels"], **allow(*ADMIN))
-async def create_channel(body: ChannelIn, request: Request,
-                         principal: Principal = Depends(current_principal)) -> ChannelOut:
-    channel = await uc.create_channel(container(request).services, principal, body.kind, body.name, body.line_id,
-                                      body.settings)
+async def create_channel(
+    body: ChannelIn, request: Request, principal: Principal = Depends(current_principal)
+) -> ChannelOut:
+    channel = await uc.create_channel(
+        container(request).services, principal, body.kind, body.name, body.line_id, body.settings
+    )
     return ChannelOut.of(channel)
 
 
@@ -72,24 +83,28 @@ async def channel(channel_id: int, request: Request, principal: Principal = Depe
 
 
 @router.patch("/channels/{channel_id}", response_model=ChannelOut, tags=["channels"], **allow(*ADMIN))
-async def edit_channel(channel_id: int, body: ChannelPatch, request: Request,
-                       principal: Principal = Depends(current_principal)) -> ChannelOut:
+async def edit_channel(
+    channel_id: int, body: ChannelPatch, request: Request, principal: Principal = Depends(current_principal)
+) -> ChannelOut:
     fields = body.model_dump(exclude_unset=True)
     return ChannelOut.of(await uc.update_channel(container(request).services, principal, channel_id, fields))
 
 
 @router.get("/operators", response_model=list[UserOut], tags=["operators"], **allow(*STAFF))
-async def operators(request: Request, role: Role | None = None,
-                    principal: Principal = Depends(current_principal)) -> list[UserOut]:
+async def operators(
+    request: Request, role: Role | None = None, principal: Principal = Depends(current_principal)
+) -> list[UserOut]:
     """Users of the desk; filter by role (operator, supervisor, admin)."""
     return [UserOut.of(u) for u in await uc.list_users(container(request).services, principal, role)]
 
 
 @router.post("/operators", response_model=UserOut, status_code=201, tags=["operators"], **allow(*ADMIN))
-async def create_operator(body: OperatorIn, request: Request,
-                          principal: Principal = Depends(current_principal)) -> UserOut:
-    new = uc.NewUser(body.login, body.name, body.role, body.password, body.email, body.skills, body.capacity,
-                     body.max_total)
+async def create_operator(
+    body: OperatorIn, request: Request, principal: Principal = Depends(current_principal)
+) -> UserOut:
+    new = uc.NewUser(
+        body.login, body.name, body.role, body.password, body.email, body.skills, body.capacity, body.max_total
+    )
     return UserOut.of(await uc.create_user(container(request).services, principal, new))
 
 
@@ -99,16 +114,22 @@ async def operator(user_id: int, request: Request, principal: Principal = Depend
 
 
 @router.patch("/operators/{user_id}", response_model=UserOut, tags=["operators"], **allow(*MANAGERS))
-async def edit_operator(user_id: int, body: OperatorPatch, request: Request,
-                        principal: Principal = Depends(current_principal)) -> UserOut:
+async def edit_operator(
+    user_id: int, body: OperatorPatch, request: Request, principal: Principal = Depends(current_principal)
+) -> UserOut:
     fields = body.model_dump(exclude_unset=True)
     return UserOut.of(await uc.update_user(container(request).services, principal, user_id, fields))
 
 
 @router.get("/leads", response_model=list[LeadOut], tags=["leads"], **allow(*STAFF))
-async def leads(request: Request, contact_id: int | None = None, status: LeadStatus | None = None,
-                limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0),
-                principal: Principal = Depends(current_principal)) -> list[LeadOut]:
+async def leads(
+    request: Request,
+    contact_id: int | None = None,
+    status: LeadStatus | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0),
+    principal: Principal = Depends(current_principal),
+) -> list[LeadOut]:
     found = await leads_uc.list_leads(container(request).services, principal, contact_id, status, limit, offset)
     return [LeadOut.of(x) for x in found]
 
@@ -119,6 +140,7 @@ async def lead(lead_id: int, request: Request, principal: Principal = Depends(cu
 
 
 @router.patch("/leads/{lead_id}", response_model=LeadOut, tags=["leads"], **allow(*STAFF))
-async def edit_lead(lead_id: int, body: LeadPatch, request: Request,
-                    principal: Principal = Depends(current_principal)) -> LeadOut:
+async def edit_lead(
+    lead_id: int, body: LeadPatch, request: Request, principal: Principal = Depends(current_principal)
+) -> LeadOut:
     return LeadOut.of(await leads_uc.set_lead_status(container(request).services, principal, lead_id, body.status))

@@ -18,8 +18,15 @@ async def login(body: LoginIn, request: Request, response: Response) -> LoginOut
     """Sign in with a password: the answer holds a bearer token, and the browser gets it as a cookie."""
     c = container(request)
     result = await auth.login(c.services, body.login, body.password)
-    response.set_cookie(SESSION_COOKIE, result.token, httponly=True, samesite="strict",
-                        secure=c.settings.cookie_secure, max_age=c.settings.session_hours * 3600, path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        result.token,
+        httponly=True,
+        samesite="strict",
+        secure=c.settings.cookie_secure,
+        max_age=c.settings.session_hours * 3600,
+        path="/",
+    )
     return LoginOut(token=result.token, user=UserOut.of(result.user))
 
 
@@ -39,6 +46,7 @@ async def me(request: Request, principal: Principal = Depends(current_principal)
 @router.post("/tokens", response_model=TokenOut, status_code=201, **allow(*STAFF[:1]))
 async def create_token(body: TokenIn, request: Request, principal: Principal = Depends(current_principal)) -> TokenOut:
     """Create an API token for an integration; the token is in this answer only."""
-    token_id, token = await auth.create_api_token(container(request).services, principal, body.name, body.role,
-                                                  body.user_id)
+    token_id, token = await auth.create_api_token(
+        container(request).services, principal, body.name, body.role, body.user_id
+    )
     return TokenOut(id=token_id, name=body.name, role=body.role, token=token)

@@ -15,12 +15,19 @@ router = APIRouter(tags=["contacts"])
 
 
 @router.get("/contacts", response_model=list[ContactOut], **allow(*STAFF))
-async def search(request: Request, phone: str | None = None, email: str | None = None, name: str | None = None,
-                 limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=100_000),
-                 principal: Principal = Depends(current_principal)) -> list[ContactOut]:
+async def search(
+    request: Request,
+    phone: str | None = None,
+    email: str | None = None,
+    name: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=100_000),
+    principal: Principal = Depends(current_principal),
+) -> list[ContactOut]:
     """Find contacts by phone or email in any spelling, or by part of the name."""
-    found = await uc.search_contacts(container(request).services, principal, ContactQuery(phone, email, name),
-                                     limit, offset)
+    found = await uc.search_contacts(
+        container(request).services, principal, ContactQuery(phone, email, name), limit, offset
+    )
     return [ContactOut.of(c) for c in found]
 
 
@@ -36,18 +43,27 @@ async def card(contact_id: int, request: Request, principal: Principal = Depends
 
 
 @router.patch("/contacts/{contact_id}", response_model=ContactOut, **allow(*STAFF))
-async def edit(contact_id: int, body: ContactPatch, request: Request,
-               principal: Principal = Depends(current_principal)) -> ContactOut:
+async def edit(
+    contact_id: int, body: ContactPatch, request: Request, principal: Principal = Depends(current_principal)
+) -> ContactOut:
     fields = body.model_dump(exclude_unset=True)
     return ContactOut.of(await uc.update_contact(container(request).services, principal, contact_id, fields))
 
 
 @router.get("/contacts/{contact_id}/timeline", response_model=TimelinePage, **allow(*STAFF))
-async def timeline(contact_id: int, request: Request, limit: int = Query(50, ge=1, le=200),
-                   before_id: int | None = Query(None, ge=1), channel: ChannelKind | None = None,
-                   principal: Principal = Depends(current_principal)) -> TimelinePage:
+async def timeline(
+    contact_id: int,
+    request: Request,
+    limit: int = Query(50, ge=1, le=200),
+    before_id: int | None = Query(None, ge=1),
+    channel: ChannelKind | None = None,
+    principal: Principal = Depends(current_principal),
+) -> TimelinePage:
     """Every conversation, message and lead of the contact in every channel, newest first."""
-    entries = await uc.contact_timeline(container(request).services, principal, contact_id, limit, before_id,
-                                        channel.value if channel else None)
-    return TimelinePage(items=[TimelineEntryOut.of(e) for e in entries],
-                        next_before_id=entries[-1].id if len(entries) == limit else None)
+    entries = await uc.contact_timeline(
+        container(request).services, principal, contact_id, limit, before_id, channel.value if channel else None
+    )
+    return TimelinePage(
+        items=[TimelineEntryOut.of(e) for e in entries],
+        next_before_id=entries[-1].id if len(entries) == limit else None,
+    )

@@ -23,10 +23,16 @@ router = APIRouter(tags=["conversations"])
 
 
 @router.get("/conversations", response_model=list[ConversationOut], **allow(*STAFF))
-async def list_(request: Request, status: ConversationStatus | None = None, line_id: int | None = None,
-                assignee_id: int | None = None, contact_id: int | None = None,
-                limit: int = Query(50, ge=1, le=200), before_id: int | None = Query(None, ge=1),
-                principal: Principal = Depends(current_principal)) -> list[ConversationOut]:
+async def list_(
+    request: Request,
+    status: ConversationStatus | None = None,
+    line_id: int | None = None,
+    assignee_id: int | None = None,
+    contact_id: int | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    before_id: int | None = Query(None, ge=1),
+    principal: Principal = Depends(current_principal),
+) -> list[ConversationOut]:
     """Newest first. Operators list their own (assignee_id = their id) or one of their lines."""
     query = ConversationQuery(status, line_id, assignee_id, contact_id)
     found = await uc.list_conversations(container(request).services, principal, query, limit, before_id)
@@ -34,47 +40,60 @@ async def list_(request: Request, status: ConversationStatus | None = None, line
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut, **allow(*STAFF))
-async def get(conversation_id: int, request: Request,
-              principal: Principal = Depends(current_principal)) -> ConversationOut:
+async def get(
+    conversation_id: int, request: Request, principal: Principal = Depends(current_principal)
+) -> ConversationOut:
     return ConversationOut.of(await uc.get_conversation(container(request).services, principal, conversation_id))
 
 
 @router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut], **allow(*STAFF))
-async def messages(conversation_id: int, request: Request, limit: int = Query(50, ge=1, le=200),
-                   before_id: int | None = Query(None, ge=1),
-                   principal: Principal = Depends(current_principal)) -> list[MessageOut]:
+async def messages(
+    conversation_id: int,
+    request: Request,
+    limit: int = Query(50, ge=1, le=200),
+    before_id: int | None = Query(None, ge=1),
+    principal: Principal = Depends(current_principal),
+) -> list[MessageOut]:
     """Newest first; pass the last id as before_id for older ones."""
     found = await uc.list_messages(container(request).services, principal, conversation_id, limit, before_id)
     return [MessageOut.of(m) for m in found]
 
 
-@router.post("/conversations/{conversation_id}/replies", response_model=MessageOut, status_code=201,
-             **allow(*STAFF))
-async def reply(conversation_id: int, body: ReplyIn, request: Request,
-                principal: Principal = Depends(current_principal)) -> MessageOut:
+@router.post("/conversations/{conversation_id}/replies", response_model=MessageOut, status_code=201, **allow(*STAFF))
+async def reply(
+    conversation_id: int, body: ReplyIn, request: Request, principal: Principal = Depends(current_principal)
+) -> MessageOut:
     """Answer the customer in their channel; the message is queued for the connector to deliver."""
     attachments = tuple(Attachment(a.name, a.content_type, a.size, a.url) for a in body.attachments)
-    message = await uc.send_reply(container(request).services, principal, conversation_id,
-                                  uc.Reply(body.text, attachments))
+    message = await uc.send_reply(
+        container(request).services, principal, conversation_id, uc.Reply(body.text, attachments)
+    )
     return MessageOut.of(message)
 
 
 @router.post("/conversations/{conversation_id}/close", response_model=ConversationOut, **allow(*STAFF))
-async def close(conversation_id: int, request: Request,
-                principal: Principal = Depends(current_principal)) -> ConversationOut:
+async def close(
+    conversation_id: int, request: Request, principal: Principal = Depends(current_principal)
+) -> ConversationOut:
     return ConversationOut.of(await uc.close_conversation(container(request).services, principal, conversation_id))
 
 
 @router.post("/conversations/{conversation_id}/assign", response_model=ConversationOut, **allow(*MANAGERS))
-async def assign(conversation_id: int, body: AssignIn, request: Request,
-                 principal: Principal = Depends(current_principal)) -> ConversationOut:
-    conversation = await uc.assign_conversation(container(request).services, principal, conversation_id,
-                                                body.operator_id)
+async def assign(
+    conversation_id: int, body: AssignIn, request: Request, principal: Principal = Depends(current_principal)
+) -> ConversationOut:
+    conversation = await uc.assign_conversation(
+        container(request).services, principal, conversation_id, body.operator_id
+    )
     return ConversationOut.of(conversation)
 
 
 @router.post("/conversations/{conversation_id}/leads", response_model=LeadOut, status_code=201, **allow(*STAFF))
-async def make_lead(conversation_id: int, body: LeadFromConversationIn, request: Request,
-                    principal: Principal = Depends(current_principal)) -> LeadOut:
+async def make_lead(
+    conversation_id: int,
+    body: LeadFromConversationIn,
+    request: Request,
+    principal: Principal = Depends(current_principal),
+) -> LeadOut:
     lead = await create_lead_from_conversation(container(request).services, principal, conversation_id, body.title)
     return LeadOut.of(lead)

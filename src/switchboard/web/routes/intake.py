@@ -16,17 +16,24 @@ from switchboard.web.schemas import InboundIn, InboundOut
 router = APIRouter(tags=["api channel"])
 
 
-@router.post("/inbound", response_model=InboundOut, status_code=201, **allow(Role.INTEGRATION, Role.ADMIN),
-             responses={200: {"description": "a repeat of an earlier delivery: the same answer, nothing stored"}})
-async def inbound(body: InboundIn, request: Request, response: Response,
-                  principal: Principal = Depends(current_principal)) -> InboundOut:
+@router.post(
+    "/inbound",
+    response_model=InboundOut,
+    status_code=201,
+    **allow(Role.INTEGRATION, Role.ADMIN),
+    responses={200: {"description": "a repeat of an earlier delivery: the same answer, nothing stored"}},
+)
+async def inbound(
+    body: InboundIn, request: Request, response: Response, principal: Principal = Depends(current_principal)
+) -> InboundOut:
     """Post an inbound message: the sender is recognised (or created, with a lead), the conversation found or opened."""
     if body.sender.external_kind is not None and not body.sender.external_id:
         raise InvalidInput("external_kind needs external_id", field="sender.external_id")
     message = InboundMessage(
         channel_id=body.channel_id,
-        sender=Sender(body.sender.name, body.sender.phone, body.sender.email, body.sender.external_kind,
-                      body.sender.external_id),
+        sender=Sender(
+            body.sender.name, body.sender.phone, body.sender.email, body.sender.external_kind, body.sender.external_id
+        ),
         body=body.text,
         external_id=body.external_id,
         attachments=tuple(Attachment(a.name, a.content_type, a.size, a.url) for a in body.attachments),
@@ -36,7 +43,12 @@ async def inbound(body: InboundIn, request: Request, response: Response,
     if result.duplicate:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
-    return InboundOut(contact_id=result.contact_id, conversation_id=result.conversation_id,
-                      message_id=result.message_id, contact_created=result.contact_created,
-                      conversation_opened=result.conversation_opened, lead_id=result.lead_id,
-                      lead_created=result.lead_created)
+    return InboundOut(
+        contact_id=result.contact_id,
+        conversation_id=result.conversation_id,
+        message_id=result.message_id,
+        contact_created=result.contact_created,
+        conversation_opened=result.conversation_opened,
+        lead_id=result.lead_id,
+        lead_created=result.lead_created,
+    )

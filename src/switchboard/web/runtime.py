@@ -1,0 +1,25 @@
+"""What the web layer needs of the wired service, as a protocol: web never imports the wiring."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from switchboard.application.context import Services
+from switchboard.application.ports.bus import Bus
+from switchboard.application.ports.storage import OutboxStore
+from switchboard.config import Settings
+
+
+class Pingable(Protocol):
+    async def ping(self) -> bool: ...
+
+
+class Runtime(Protocol):
+    settings: Settings
+    services: Services
+    database: Pingable
+    bus: Bus
+    outbox: OutboxStore
+
+    async def start(self, *, migrate: bool = False) -> None: ...
+    async def stop(self, *, drain_seconds: float = 10.0) -> int: ...

@@ -1,0 +1,144 @@
+"""The storage port's contract, run on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from switchboard.adapters.storage.tables import metadata
+from switchboard.application.ports.storage import Conflict, ContactQuery, ConversationQuery, NewMessage
+from switchboard.bootstrap import Container
+from switchboard.domain.channels import ChannelKind
+from switchboard.domain.contacts import ContactTier
+from switchboard.domain.conversation import AuthorKind, ConversationStatus, DeliveryStatus, Direction
+from switchboard.domain.events import ContactCreated
+from switchboard.domain.identity import Identity, IdentityKind
+from switchboard.domain.lines import Line
+from switchboard.domain.source import Source
+
+AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+PHONE = Identity(IdentityKind.PHONE, "+79161234567")
+
+
+async def _line_and_channel(container: Container) -> tuple[int, int]:
+    async with container.services.uow() as uow:
+        line = await uow.lines.add(Line(0, "L"), AT)
+        channel = await uow.channels.add(ChannelKind.API, "C", line.id, {}, AT)
+        await uow.commit()
+    return line.id, channel.id
+
+
+async def test_schema_from_migrations_equals_the_tables(container: Container) -> None:
+    async with container.database.engine.connect() as connection:
+        diff = await connection.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), metadata))
+    assert diff == []
+
+
+async def test_identity_belongs_to_one_contact(container: Container) -> None:
+    # given a contact with a phone
+    async with container.services.uow() as uow:
+        first = await uow.contacts.add("A", ContactTier.REGULAR, AT)
+        await uow.contacts.add_identity(first.id, PHONE, AT)
+        await uow.commit()
+    # when another contact claims the same phone, then the storage refuses and keeps nothing of it
+    with pytest.raises(Conflict):
+        async with container.services.uow() as uow:
+            second = await uow.contacts.add("B", ContactTier.REGULAR, AT)
+            await uow.contacts.add_identity(second.id, PHONE, AT)
+            await uow.commit()
+    async with container.services.uow(read_only=True) as uow:
+        assert await uow.contacts.find_by_identity(PHONE) == first.id
+        assert [c.name for c in await uow.contacts.search(ContactQuery(), 10, 0)] == ["A"]
+
+
+async def test_times_come_back_aware_utc(container: Container) -> None:
+    moscow = datetime(2026, 11, 2, 12, 0, tzinfo=UTC) + timedelta(hours=3)
+    async with container.services.uow() as uow:
+        contact = await uow.contacts.add("A", ContactTier.REGULAR, moscow.astimezone())
+        await uow.commit()
+    async with container.services.uow(read_only=True) as uow:
+        stored = await uow.contacts.get(contact.id)
+    assert stored is not None and stored.created_at == moscow and stored.created_at.tzinfo == UTC
+
+
+async def test_a_failed_unit_of_work_leaves_nothing(container: Container) -> None:
+    with pytest.raises(RuntimeError):
+        async with container.services.uow() as uow:
+            await uow.contacts.add("ghost", ContactTier.REGULAR, AT)
+            uow.emit(ContactCreated(1, None), AT)
+            raise RuntimeError("boom")
+    async with container.services.uow(read_only=True) as uow:
+        assert await uow.contacts.search(ContactQuery(), 10, 0) == []
+    assert await container.outbox.unpublished(10) == []
+
+
+async def test_external_id_is_unique_per_channel_only(container: Container) -> None:
+    line_id, channel_id = await _line_and_channel(container)
+    async with container.services.uow() as uow:
+        other = await uow.channels.add(ChannelKind.TELEGRAM, "T", line_id, {}, AT)
+        contact = await uow.contacts.add("A", ContactTier.REGULAR, AT)
+        conversation = await uow.conversations.add(
+            contact.id, line_id, channel_id, ConversationStatus.NEW, AT, Source(utm_source="ya")
+        )
+        for channel in (channel_id, other.id):
+            await uow.messages.add(
+                NewMessage(
+                    conversation.id,
+                    channel,
+                    Direction.IN,
+                    AuthorKind.CONTACT,
+                    "hi",
+                    DeliveryStatus.RECEIVED,
+                    AT,
+                    external_id="42",
+                )
+            )
+        await uow.commit()
+    with pytest.raises(Conflict):
+        async with container.services.uow() as uow:
+            await uow.messages.add(
+                NewMessage(
+                    conversation.id,
+                    channel_id,
+                    Direction.IN,
+                    AuthorKind.CONTACT,
+                    "again",
+                    DeliveryStatus.RECEIVED,
+                    AT,
+                    external_id="42",
+                )
+            )
+    async with container.services.uow(read_only=True) as uow:
+        found = await uow.messages.find_by_external_id(channel_id, "42")
+        listed = await uow.conversations.list(ConversationQuery(status=ConversationStatus.NEW), 10, None)
+    assert found is not None and found.body == "hi"
+    assert [c.source.utm_source for c in listed] == ["ya"]
+
+
+async def test_outbox_keeps_events_until_marked_and_replays_after_an_id(container: Container) -> None:
+    await container.relay.stop()  # the test plays the relay
+    async with container.services.uow() as uow:
+        for contact_id in (1, 2, 3):
+            uow.emit(ContactCreated(contact_id, None), AT)
+        await uow.commit()
+    pending = await container.outbox.unpublished(10)
+    assert [(e.name, e.payload["contact_id"]) for e in pending] == [
+        ("ContactCreated", 1),
+        ("ContactCreated", 2),
+        ("ContactCreated", 3),
+    ]
+    await container.outbox.mark_published([pending[0].event_id], AT)
+    assert [e.event_id for e in await container.outbox.unpublished(10)] == [e.event_id for e in pending[1:]]
+    assert [e.event_id for e in await container.outbox.after(pending[0].event_id, 10)] == [
+        e.event_id for e in pending[1:]
+    ]
+    assert await container.outbox.last_id() == pending[-1].event_id
+
+
+async def test_inbox_says_first_time_once(container: Container) -> None:
+    assert await container.inbox.first_time("router", 7, AT) is True
+    assert await container.inbox.first_time("router", 7, AT) is False
+    assert await container.inbox.first_time("webhooks", 7, AT) is True
