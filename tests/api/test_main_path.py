@@ -155,3 +155,44 @@ async def test_contact_search_by_any_spelling_of_phone(app_client: httpx.AsyncCl
         assert [c["id"] for c in found] == [made["contact_id"]], spelling
     by_name = (await app_client.get("/api/v1/contacts", params={"name": "анн"}, headers=desk.as_("operator"))).json()
     assert [c["id"] for c in by_name] == [made["contact_id"]]
+
+
+async def test_operator_ties_an_email_to_the_card_and_mail_from_it_joins_the_contact(
+    app_client: httpx.AsyncClient, desk: Desk
+) -> None:
+    made = (
+        await app_client.post(
+            "/api/v1/inbound", headers=desk.as_("integration"), json=inbound(desk.channel_id, "1", phone="+79160000005")
+        )
+    ).json()
+    other = (
+        await app_client.post(
+            "/api/v1/inbound", headers=desk.as_("integration"), json=inbound(desk.channel_id, "2", email="x@y.example")
+        )
+    ).json()
+    # when the operator adds an email to the card
+    added = await app_client.post(
+        f"/api/v1/contacts/{made['contact_id']}/identities",
+        headers=desk.as_("operator"),
+        json={"kind": "email", "value": "Anna@Mail.Example"},
+    )
+    assert added.status_code == 201
+    assert {"kind": "email", "value": "anna@mail.example"} in added.json()["identities"]
+    # then a message from that email is the same contact
+    mail = (
+        await app_client.post(
+            "/api/v1/inbound",
+            headers=desk.as_("integration"),
+            json=inbound(desk.channel_id, "3", email="anna@mail.example"),
+        )
+    ).json()
+    assert mail["contact_id"] == made["contact_id"]
+    # and an identity of another contact cannot be taken
+    taken = await app_client.post(
+        f"/api/v1/contacts/{made['contact_id']}/identities",
+        headers=desk.as_("operator"),
+        json={"kind": "email", "value": "x@y.example"},
+    )
+    assert taken.status_code == 409
+    assert taken.json()["detail"] == "email x@y.example belongs to another contact"
+    assert other["contact_id"] != made["contact_id"]

@@ -11,7 +11,7 @@ from switchboard.application.ports.storage import ContactQuery
 from switchboard.domain.calendar import valid_time_zone
 from switchboard.domain.contacts import Contact, ContactTier
 from switchboard.domain.errors import DomainError
-from switchboard.domain.events import ContactCreated, ContactUpdated
+from switchboard.domain.events import ContactCreated, ContactUpdated, IdentityAdded
 from switchboard.domain.identity import Identity, IdentityKind, normalize_email, normalize_identity, normalize_phone
 from switchboard.domain.operators import Role
 from switchboard.domain.timeline import TimelineEntry
@@ -144,3 +144,36 @@ async def contact_timeline(
         if await uow.contacts.get(contact_id) is None:
             raise NotFound(f"contact {contact_id} does not exist")
         return await uow.timeline.page(contact_id, limit, before_id, channel_kind)
+
+
+async def add_identity(
+    services: Services, principal: Principal, contact_id: int, kind: IdentityKind, value: str
+) -> Contact:
+    """Tie one more phone, email or messenger id to a contact; one identity never has two owners."""
+    require_role(principal, *STAFF)
+    identity = _normalized(kind, value, services.default_region)
+    now = services.clock.now()
+    async with services.uow() as uow:
+        contact = await uow.contacts.get(contact_id)
+        if contact is None:
+            raise NotFound(f"contact {contact_id} does not exist")
+        owner = await uow.contacts.find_by_identity(identity)
+        if owner == contact_id:
+            return contact
+        if owner is not None:
+            raise StateConflict(f"{identity.kind.value} {identity.value} belongs to another contact", field="value")
+        await uow.contacts.add_identity(contact_id, identity, now)
+        await uow.audit.add(
+            now,
+            "contact.identity_add",
+            "contact",
+            contact_id,
+            {"kind": identity.kind.value},
+            principal.user_id,
+            principal.token_id,
+            principal.request_id,
+        )
+        uow.emit(IdentityAdded(contact_id, identity.kind.value), now)
+        await uow.commit()
+        contact.identities.append(identity)
+        return contact

@@ -226,6 +226,9 @@ async def _conversation_for(
     if latest is not None and latest.closed_at is not None and now - latest.closed_at <= window:
         latest.apply(ConversationAction.REOPEN)
         latest.closed_at = None
+        await uow.timeline.add(
+            contact.id, "conversation_reopened", latest.id, now, channel.name, latest.id, channel.kind
+        )
         uow.emit(ConversationReopened(latest.id, latest.line_id), now)
         return latest, False
     conversation = await uow.conversations.add(

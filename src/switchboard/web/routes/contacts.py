@@ -9,7 +9,7 @@ from switchboard.application.access import Principal
 from switchboard.application.ports.storage import ContactQuery
 from switchboard.domain.channels import ChannelKind
 from switchboard.web.access import STAFF, allow, container, current_principal
-from switchboard.web.schemas import ContactIn, ContactOut, ContactPatch, TimelineEntryOut, TimelinePage
+from switchboard.web.schemas import ContactIn, ContactOut, ContactPatch, IdentityIn, TimelineEntryOut, TimelinePage
 
 router = APIRouter(tags=["contacts"])
 
@@ -48,6 +48,15 @@ async def edit(
 ) -> ContactOut:
     fields = body.model_dump(exclude_unset=True)
     return ContactOut.of(await uc.update_contact(container(request).services, principal, contact_id, fields))
+
+
+@router.post("/contacts/{contact_id}/identities", response_model=ContactOut, status_code=201, **allow(*STAFF))
+async def add_identity(
+    contact_id: int, body: IdentityIn, request: Request, principal: Principal = Depends(current_principal)
+) -> ContactOut:
+    """Tie a phone, email or messenger id to the contact: their messages from it join this contact."""
+    contact = await uc.add_identity(container(request).services, principal, contact_id, body.kind, body.value)
+    return ContactOut.of(contact)
 
 
 @router.get("/contacts/{contact_id}/timeline", response_model=TimelinePage, **allow(*STAFF))
