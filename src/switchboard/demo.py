@@ -29,6 +29,7 @@ PEOPLE = [
     ("ivan", "Иван Петров", Role.OPERATOR, "operator-demo-1"),
     ("maria", "Maria Smirnova", Role.OPERATOR, "operator-demo-1"),
 ]
+DEMO_LOGINS = [(login, password, role.value) for login, _, role, password in PEOPLE]
 FIRST = ["Алексей", "Мария", "Дмитрий", "Елена", "Никита", "Ольга", "Павел", "Татьяна", "John", "Emma"]
 LAST = ["Иванов", "Кузнецова", "Соколов", "Попова", "Лебедев", "Новикова", "Морозов", "Волкова", "Smith", "Brown"]
 QUESTIONS = [
@@ -75,7 +76,7 @@ async def load_demo(settings: Settings, *, force: bool = False) -> list[tuple[st
         await _populate(container.services, rng)
     finally:
         await container.database.dispose()
-    return [(login, password, role.value) for login, _, role, password in PEOPLE]
+    return DEMO_LOGINS
 
 
 async def _populate(services: object, rng: random.Random) -> None:
