@@ -22,7 +22,7 @@ run: install
 	$(VENV)/bin/switchboard serve
 
 lint: install
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests $(wildcard bench)
 
 typecheck: install
 	$(VENV)/bin/mypy

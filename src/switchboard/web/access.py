@@ -13,8 +13,8 @@ from fastapi import Depends, Request
 from switchboard.application.access import Principal
 from switchboard.application.auth import authenticate
 from switchboard.application.errors import Forbidden, Unauthenticated
-from switchboard.web.runtime import Runtime
 from switchboard.domain.operators import Role
+from switchboard.web.runtime import Runtime
 
 SESSION_COOKIE = "sb_session"
 ANONYMOUS = "anonymous"

@@ -8,12 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from switchboard import __version__
-from switchboard.web.runtime import Runtime
 from switchboard.web import problems
 from switchboard.web.middleware import RequestContext
 from switchboard.web.realtime import Hub
 from switchboard.web.realtime import router as ws_router
 from switchboard.web.routes import admin, auth, contacts, conversations, intake, ops
+from switchboard.web.runtime import Runtime
 
 API = "/api/v1"
 
