@@ -46,7 +46,8 @@ async def create_channel(
         await uow.audit.add(now, "channel.create", "channel", channel.id, {"kind": kind.value}, *_audit_args(principal))
         uow.emit(ChannelChanged(channel.id), now)
         await uow.commit()
-        return channel
+    services.catalog.forget()
+    return channel
 
 
 async def list_channels(services: Services, principal: Principal) -> list[Channel]:
@@ -80,6 +81,7 @@ async def update_channel(
         )
         uow.emit(ChannelChanged(channel_id), now)
         await uow.commit()
+        services.catalog.forget()
         channel = await uow.channels.get(channel_id)
     assert channel is not None
     return channel
@@ -162,7 +164,8 @@ async def update_line(services: Services, principal: Principal, line_id: int, fi
         await uow.audit.add(now, "line.update", "line", line_id, {"fields": sorted(fields)}, *_audit_args(principal))
         uow.emit(LineChanged(line_id), now)
         await uow.commit()
-        return line
+    services.catalog.forget()
+    return line
 
 
 # --- operators and other users ---------------------------------------------------------------

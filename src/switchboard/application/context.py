@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from switchboard.application.catalog_cache import CatalogCache
 from switchboard.application.ports.clock import Clock
 from switchboard.application.ports.security import PasswordHasher, SessionSigner
 from switchboard.application.ports.storage import UnitOfWorkFactory
@@ -16,3 +17,4 @@ class Services:
     hasher: PasswordHasher
     signer: SessionSigner
     default_region: str = "RU"
+    catalog: CatalogCache = field(default_factory=CatalogCache)

@@ -14,7 +14,7 @@ from switchboard.application.context import Services
 from switchboard.application.errors import InvalidInput, NotFound
 from switchboard.application.ports.storage import Conflict, NewMessage, UnitOfWork
 from switchboard.domain.channels import Channel, ChannelKind
-from switchboard.domain.contacts import Contact, ContactTier, display_name
+from switchboard.domain.contacts import ContactTier, display_name
 from switchboard.domain.conversation import (
     Attachment,
     AuthorKind,
@@ -99,46 +99,44 @@ def check_inbound(message: InboundMessage, default_region: str) -> list[Identity
 async def receive_message(
     services: Services, principal: Principal, message: InboundMessage, *, kind: ChannelKind | None = None
 ) -> IntakeResult:
-    """Store one inbound message; retried once when a concurrent delivery won a uniqueness race.
+    """Store one inbound message.
 
-    ``kind`` restricts which channels the caller may write into (the API channel passes ``api``).
+    The first try trusts the unique (channel, external id) constraint instead of reading first:
+    a repeat or a concurrent twin makes it fail as a whole (Conflict), and the second try answers
+    from what is stored. ``kind`` restricts which channels the caller may write into.
     """
     require_role(principal, Role.INTEGRATION, Role.ADMIN)
     identities = check_inbound(message, services.default_region)
     try:
-        return await _receive_once(services, message, identities, kind)
+        return await _receive_once(services, message, identities, kind, replay=False)
     except Conflict:
-        return await _receive_once(services, message, identities, kind)
+        return await _receive_once(services, message, identities, kind, replay=True)
 
 
 async def _receive_once(
-    services: Services, message: InboundMessage, identities: list[Identity], kind: ChannelKind | None
+    services: Services,
+    message: InboundMessage,
+    identities: list[Identity],
+    kind: ChannelKind | None,
+    *,
+    replay: bool,
 ) -> IntakeResult:
     now = services.clock.now()
     async with services.uow() as uow:
-        channel = await uow.channels.get(message.channel_id)
-        if channel is None or not channel.active:
-            raise InvalidInput(f"channel {message.channel_id} does not exist or is switched off", field="channel_id")
-        if kind is not None and channel.kind is not kind:
-            raise InvalidInput(
-                f"channel {channel.id} is a {channel.kind.value} channel, not {kind.value}", field="channel_id"
-            )
-        if message.external_id:
+        channel, line = await _route(services, uow, message.channel_id, kind, now)
+        if replay and message.external_id:
             earlier = await _earlier_delivery(uow, channel, message.external_id)
             if earlier is not None:
                 return earlier
-        line = await uow.lines.get(channel.line_id)
-        if line is None:
-            raise NotFound(f"line {channel.line_id} of channel {channel.id} does not exist")
-        contact, contact_created = await _identify(uow, message.sender, identities, channel, now)
-        conversation, opened = await _conversation_for(uow, contact, channel, line, message.source, now)
+        contact_id, created = await _identify(uow, message.sender, identities, channel, now)
+        conversation, opened = await _conversation_for(uow, contact_id, channel, line, message.source, now)
         stored = await uow.messages.add(
             NewMessage(
                 conversation_id=conversation.id,
                 channel_id=channel.id,
                 direction=Direction.IN,
                 author_kind=AuthorKind.CONTACT,
-                author_id=contact.id,
+                author_id=contact_id,
                 body=message.body,
                 delivery_status=DeliveryStatus.RECEIVED,
                 created_at=now,
@@ -150,19 +148,34 @@ async def _receive_once(
         conversation.last_message_at = now
         await uow.conversations.save(conversation)
         await uow.timeline.add(
-            contact.id, "message", stored.id, now, summarize(message.body or "📎"), conversation.id, channel.kind
+            contact_id, "message", stored.id, now, summarize(message.body or "📎"), conversation.id, channel.kind
         )
         lead_id = None
-        if contact_created and line.create_lead_for_new_contact:
-            lead_id = await _automatic_lead(uow, contact, channel, conversation, now)
+        if created and line.create_lead_for_new_contact:
+            name = display_name(message.sender.name, identities[0])
+            lead_id = await _automatic_lead(uow, contact_id, name, channel, conversation, now)
         uow.emit(
-            MessageReceived(stored.id, conversation.id, contact.id, line.id, channel.id, conversation.assignee_id),
+            MessageReceived(stored.id, conversation.id, contact_id, line.id, channel.id, conversation.assignee_id),
             now,
         )
         await uow.commit()
-    return IntakeResult(
-        contact.id, conversation.id, stored.id, contact_created, opened, lead_id, lead_id is not None, False
-    )
+    return IntakeResult(contact_id, conversation.id, stored.id, created, opened, lead_id, lead_id is not None, False)
+
+
+async def _route(
+    services: Services, uow: UnitOfWork, channel_id: int, kind: ChannelKind | None, now: datetime
+) -> tuple[Channel, Line]:
+    found = await services.catalog.route(uow, channel_id, now)
+    if found is None or not found[0].active:
+        raise InvalidInput(f"channel {channel_id} does not exist or is switched off", field="channel_id")
+    channel, line = found
+    if kind is not None and channel.kind is not kind:
+        raise InvalidInput(
+            f"channel {channel.id} is a {channel.kind.value} channel, not {kind.value}", field="channel_id"
+        )
+    if line is None:
+        raise NotFound(f"line {channel.line_id} of channel {channel.id} does not exist")
+    return channel, line
 
 
 async def _earlier_delivery(uow: UnitOfWork, channel: Channel, external_id: str) -> IntakeResult | None:
@@ -176,7 +189,8 @@ async def _earlier_delivery(uow: UnitOfWork, channel: Channel, external_id: str)
         return None
     conversation = await uow.conversations.get(earlier.conversation_id)
     contact = await uow.contacts.get(conversation.contact_id) if conversation else None
-    assert conversation is not None and contact is not None
+    assert conversation is not None
+    assert contact is not None
     at = earlier.created_at
     leads = await uow.leads.list(contact.id, None, 50, 0)
     lead = next((x for x in leads if x.conversation_id == conversation.id and x.automatic and x.created_at == at), None)
@@ -194,32 +208,28 @@ async def _earlier_delivery(uow: UnitOfWork, channel: Channel, external_id: str)
 
 async def _identify(
     uow: UnitOfWork, sender: Sender, identities: list[Identity], channel: Channel, now: datetime
-) -> tuple[Contact, bool]:
-    """Exact identity match, else a new contact; identities not yet owned join the contact."""
-    owners = [await uow.contacts.find_by_identity(identity) for identity in identities]
-    contact_id = next((owner for owner in owners if owner is not None), None)
+) -> tuple[int, bool]:
+    """Exact identity match (strongest identity first), else a new contact; unowned identities join it."""
+    owners = await uow.contacts.owners(identities)
+    contact_id = next((owners[i] for i in identities if i in owners), None)
     created = contact_id is None
     if contact_id is None:
         contact = await uow.contacts.add(display_name(sender.name, identities[0]), ContactTier.REGULAR, now)
-        uow.emit(ContactCreated(contact.id, channel.id), now)
-    else:
-        found = await uow.contacts.get(contact_id)
-        assert found is not None
-        contact = found
-    for identity, owner in zip(identities, owners, strict=True):
-        if owner is None:
-            await uow.contacts.add_identity(contact.id, identity, now)
-            contact.identities.append(identity)
+        contact_id = contact.id
+        uow.emit(ContactCreated(contact_id, channel.id), now)
+    for identity in identities:
+        if identity not in owners:
+            await uow.contacts.add_identity(contact_id, identity, now)
             if not created:
-                uow.emit(IdentityAdded(contact.id, identity.kind.value), now)
-    return contact, created
+                uow.emit(IdentityAdded(contact_id, identity.kind.value), now)
+    return contact_id, created
 
 
 async def _conversation_for(
-    uow: UnitOfWork, contact: Contact, channel: Channel, line: Line, source: Source, now: datetime
+    uow: UnitOfWork, contact_id: int, channel: Channel, line: Line, source: Source, now: datetime
 ) -> tuple[Conversation, bool]:
     """The open conversation of this contact on this channel, a recently closed one reopened, or a new one."""
-    latest = await uow.conversations.find_latest(contact.id, channel.id)
+    latest = await uow.conversations.find_latest(contact_id, channel.id)
     if latest is not None and latest.status is not ConversationStatus.CLOSED:
         return latest, False
     window = timedelta(seconds=line.reopen_window_seconds)
@@ -227,26 +237,26 @@ async def _conversation_for(
         latest.apply(ConversationAction.REOPEN)
         latest.closed_at = None
         await uow.timeline.add(
-            contact.id, "conversation_reopened", latest.id, now, channel.name, latest.id, channel.kind
+            contact_id, "conversation_reopened", latest.id, now, channel.name, latest.id, channel.kind
         )
         uow.emit(ConversationReopened(latest.id, latest.line_id), now)
         return latest, False
     conversation = await uow.conversations.add(
-        contact.id, line.id, channel.id, ConversationStatus.NEW, now, source.with_route(channel.id, line.id)
+        contact_id, line.id, channel.id, ConversationStatus.NEW, now, source.with_route(channel.id, line.id)
     )
     await uow.timeline.add(
-        contact.id, "conversation_opened", conversation.id, now, f"{channel.name}", conversation.id, channel.kind
+        contact_id, "conversation_opened", conversation.id, now, channel.name, conversation.id, channel.kind
     )
-    uow.emit(ConversationOpened(conversation.id, contact.id, line.id, channel.id), now)
+    uow.emit(ConversationOpened(conversation.id, contact_id, line.id, channel.id), now)
     return conversation, True
 
 
 async def _automatic_lead(
-    uow: UnitOfWork, contact: Contact, channel: Channel, conversation: Conversation, now: datetime
+    uow: UnitOfWork, contact_id: int, name: str, channel: Channel, conversation: Conversation, now: datetime
 ) -> int:
     lead = await uow.leads.add(
-        contact.id, conversation.id, lead_title(contact.name, channel.name), True, None, now, conversation.source
+        contact_id, conversation.id, lead_title(name, channel.name), True, None, now, conversation.source
     )
-    await uow.timeline.add(contact.id, "lead", lead.id, now, lead.title, conversation.id, channel.kind)
-    uow.emit(LeadCreated(lead.id, contact.id, conversation.id, True), now)
+    await uow.timeline.add(contact_id, "lead", lead.id, now, lead.title, conversation.id, channel.kind)
+    uow.emit(LeadCreated(lead.id, contact_id, conversation.id, True), now)
     return lead.id

@@ -6,6 +6,8 @@ published in OpenAPI as ``x-roles``, which the authorization-matrix test reads.
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from typing import Any
 
 from fastapi import Depends, Request
@@ -35,6 +37,31 @@ def bearer_or_cookie(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
+class PrincipalCache:
+    """Who a token belongs to, remembered for a few seconds.
+
+    Integrations post many messages a second with one token; without this every request pays a
+    database round trip to learn the same thing. A revoked token or deactivated user is refused
+    at most ``ttl`` seconds later.
+    """
+
+    def __init__(self, ttl: float = 10.0, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, token: str) -> Principal | None:
+        entry = self._entries.get(token)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, token: str, principal: Principal) -> None:
+        if len(self._entries) >= self.size:
+            self._entries.clear()
+        self._entries[token] = (time.monotonic() + self.ttl, principal)
+
+
 async def current_principal(request: Request) -> Principal:
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
@@ -42,7 +69,13 @@ async def current_principal(request: Request) -> Principal:
     token = bearer_or_cookie(request)
     if token is None:
         raise Unauthenticated("sign in or send an API token")
-    principal = await authenticate(container(request).services, token, getattr(request.state, "request_id", None))
+    request_id = getattr(request.state, "request_id", None)
+    principals: PrincipalCache = request.app.state.principals
+    known = principals.get(token)
+    if known is None:
+        known = await authenticate(container(request).services, token)
+        principals.put(token, known)
+    principal = replace(known, request_id=request_id)
     request.state.principal = principal
     return principal
 

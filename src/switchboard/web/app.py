@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from switchboard import __version__
 from switchboard.web import problems
+from switchboard.web.access import PrincipalCache
 from switchboard.web.middleware import RequestContext
 from switchboard.web.realtime import Hub
 from switchboard.web.realtime import router as ws_router
@@ -45,6 +46,7 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.container = container
+    app.state.principals = PrincipalCache()
     problems.install(app)
     for router in (auth.router, intake.router, contacts.router, conversations.router, admin.router, ws_router):
         app.include_router(router, prefix=API)

@@ -17,13 +17,21 @@ log = structlog.get_logger("switchboard.relay")
 
 class OutboxRelay:
     def __init__(
-        self, store: OutboxStore, bus: Bus, clock: Clock, *, poll_seconds: float = 1.0, max_backoff: float = 10.0
+        self,
+        store: OutboxStore,
+        bus: Bus,
+        clock: Clock,
+        *,
+        poll_seconds: float = 1.0,
+        max_backoff: float = 10.0,
+        gather_seconds: float = 0.005,
     ) -> None:
         self._store = store
         self._bus = bus
         self._clock = clock
         self._poll = poll_seconds
         self._max_backoff = max_backoff
+        self._gather = gather_seconds  # let commits that land together leave in one batch
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -57,6 +65,7 @@ class OutboxRelay:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            await asyncio.sleep(self._gather)
 
     async def drain(self, timeout: float = 10.0) -> int:
         """Publish everything still waiting (graceful shutdown); returns how many remain unsent."""

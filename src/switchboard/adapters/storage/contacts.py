@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import exists, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import tables as t
@@ -71,6 +71,17 @@ class SqlContacts:
             )
         )
         return result.scalar_one_or_none()
+
+    async def owners(self, identities: Sequence[Identity]) -> dict[Identity, int]:
+        if not identities:
+            return {}
+        pairs = [(i.kind.value, i.value) for i in identities]
+        rows = await self._c.execute(
+            select(t.identities.c.kind, t.identities.c.value, t.identities.c.contact_id).where(
+                tuple_(t.identities.c.kind, t.identities.c.value).in_(pairs)
+            )
+        )
+        return {Identity(IdentityKind(r.kind), r.value): r.contact_id for r in rows}
 
     async def add_identity(self, contact_id: int, identity: Identity, at: datetime) -> None:
         await self._c.execute(
