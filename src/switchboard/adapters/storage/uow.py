@@ -8,6 +8,7 @@ from typing import Any, Self
 
 from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import tables as t
@@ -24,7 +25,7 @@ from switchboard.adapters.storage.records import SqlAudit, SqlLeads
 from switchboard.application.ports.storage import Conflict, StorageUnavailable
 from switchboard.domain.events import Event
 
-_UNAVAILABLE = (OperationalError, InterfaceError, OSError, TimeoutError, ConnectionError)
+_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, OSError, TimeoutError, ConnectionError)
 
 
 def translate(error: BaseException) -> BaseException | None:
