@@ -27,9 +27,12 @@ class _TomlSource(PydanticBaseSettingsSource):
         self._data: dict[str, Any] = {}
         if path is not None:
             try:
-                self._data = tomllib.loads(path.read_text(encoding="utf-8")).get("switchboard", {})
-            except (OSError, tomllib.TOMLDecodeError) as error:
+                table = tomllib.loads(path.read_text(encoding="utf-8")).get("switchboard", {})
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
                 raise ConfigError(f"SWITCHBOARD_CONFIG: cannot read {path}: {error}") from error
+            if not isinstance(table, dict):
+                raise ConfigError(f"SWITCHBOARD_CONFIG: in {path}, 'switchboard' must be a table ([switchboard])")
+            self._data = table
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self._data.get(field_name), field_name, False

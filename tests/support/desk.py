@@ -49,6 +49,7 @@ async def given_desk(services: Services, client: httpx.AsyncClient) -> Desk:
         answer = await client.post("/api/v1/auth/login", json={"login": login, "password": PASSWORD})
         assert answer.status_code == 200, answer.text
         headers[role] = {"authorization": f"Bearer {answer.json()['token']}"}
+    client.cookies.clear()  # the logins' session cookies must not make "anonymous" someone
     return Desk(ids["admin"], ids["super"], ids["olga"], ids["ivan"], line.id, channel.id, headers)
 
 

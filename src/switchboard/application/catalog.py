@@ -8,7 +8,7 @@ from typing import Any
 
 from switchboard.application.access import Principal, require_role
 from switchboard.application.context import Services
-from switchboard.application.errors import InvalidInput, NotFound
+from switchboard.application.errors import Forbidden, InvalidInput, NotFound
 from switchboard.application.ports.storage import UnitOfWork
 from switchboard.domain.calendar import valid_time_zone
 from switchboard.domain.channels import Channel, ChannelKind
@@ -252,6 +252,8 @@ async def update_user(services: Services, principal: Principal, user_id: int, fi
         user = await uow.users.get(user_id)
         if user is None:
             raise NotFound(f"user {user_id} does not exist")
+        if principal.role is not Role.ADMIN and user.role is not Role.OPERATOR:
+            raise Forbidden("a supervisor edits operators only")
         for key, value in fields.items():
             setattr(user, key, value)
         problems = validate_capacity(user.capacity, user.max_total)

@@ -101,6 +101,7 @@ async def send_reply(services: Services, principal: Principal, conversation_id: 
     now = services.clock.now()
     async with services.uow() as uow:
         conversation = await _load(uow, conversation_id, for_update=True)
+        await check_reads(uow, principal, conversation)
         require_handles(principal, conversation)
         if conversation.status is ConversationStatus.CLOSED:
             raise StateConflict("the conversation is closed", field="status")
@@ -141,6 +142,7 @@ async def close_conversation(services: Services, principal: Principal, conversat
     now = services.clock.now()
     async with services.uow() as uow:
         conversation = await _load(uow, conversation_id, for_update=True)
+        await check_reads(uow, principal, conversation)
         require_handles(principal, conversation)
         _move(conversation, ConversationAction.CLOSE)
         conversation.closed_at = now

@@ -93,7 +93,8 @@ def check_inbound(message: InboundMessage, default_region: str) -> list[Identity
     try:
         return [normalize_identity(kind, value, default_region) for kind, value in raw]
     except DomainError as error:
-        raise InvalidInput(error.detail, field=f"sender.{error.field}" if error.field else "sender") from error
+        field = error.field if error.field in ("phone", "email") else "external_id"
+        raise InvalidInput(error.detail, field=f"sender.{field}") from error
 
 
 async def receive_message(

@@ -23,7 +23,7 @@ async def create_lead_from_conversation(
     async with services.uow() as uow:
         conversation = await uow.conversations.get(conversation_id)
         if conversation is None:
-            raise NotFound(f"conversation {conversation_id} does not exist", field="conversation_id")
+            raise NotFound(f"conversation {conversation_id} does not exist")
         await check_reads(uow, principal, conversation)
         contact = await uow.contacts.get(conversation.contact_id)
         channel = await uow.channels.get(conversation.channel_id)

@@ -9,6 +9,7 @@ from typing import Any
 
 import structlog
 from prometheus_client import Counter, Histogram
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger("switchboard.http")
@@ -20,10 +21,6 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 def _problem_413(limit: int) -> bytes:
@@ -66,7 +63,8 @@ class RequestContext:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.body_limit:
-                    raise BodyTooLarge
+                    # FastAPI turns other errors while reading a body into a 400; an HTTPException passes
+                    raise HTTPException(413, f"the body is larger than {self.body_limit} bytes")
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -78,10 +76,8 @@ class RequestContext:
         with structlog.contextvars.bound_contextvars(request_id=request_id):
             try:
                 await self.app(scope, limited_receive, tracking_send)
-            except BodyTooLarge:
-                status["code"] = 413
-                await _send_413(send, self.body_limit, request_id)
-            self._record(scope, status["code"], started, request_id)
+            finally:
+                self._record(scope, status["code"], started, request_id)
 
     @staticmethod
     def _record(scope: Scope, status: int, started: float, request_id: str) -> None:

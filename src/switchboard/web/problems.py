@@ -70,7 +70,8 @@ async def _conflict(_: Request, error: Conflict) -> JSONResponse:
 
 async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
     titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large", 401: "Unauthenticated"}
-    return problem(error.status_code, titles.get(error.status_code, "Error"), str(error.detail))
+    field = "body" if error.status_code == 413 else None
+    return problem(error.status_code, titles.get(error.status_code, "Error"), str(error.detail), field=field)
 
 
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:

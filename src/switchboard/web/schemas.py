@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from switchboard.domain.channels import Channel, ChannelKind
@@ -16,6 +17,11 @@ from switchboard.domain.lines import Line
 from switchboard.domain.operators import Role, User
 from switchboard.domain.source import Source
 from switchboard.domain.timeline import TimelineEntry
+
+MAX_ID = 2**63 - 1  # the databases' 64-bit ids: larger numbers are refused as input, not sent to a driver
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
 class Strict(BaseModel):
@@ -67,7 +73,7 @@ class LoginOut(BaseModel):
 class TokenIn(Strict):
     name: str = Field(min_length=1, max_length=200)
     role: Role = Role.INTEGRATION
-    user_id: int | None = None
+    user_id: BodyId | None = None
 
 
 class TokenOut(BaseModel):
@@ -112,7 +118,7 @@ class SourceIn(Strict):
 
 
 class InboundIn(Strict):
-    channel_id: int
+    channel_id: BodyId
     external_id: str | None = Field(
         default=None,
         min_length=1,
@@ -184,7 +190,7 @@ class ContactPatch(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     tier: ContactTier | None = None
     time_zone: str | None = Field(default=None, max_length=64)
-    responsible_operator_id: int | None = None
+    responsible_operator_id: BodyId | None = None
 
 
 class TimelineEntryOut(BaseModel):
@@ -241,8 +247,8 @@ class SourceOut(SourceIn):
 class ConversationOut(BaseModel):
     id: int
     contact_id: int
-    line_id: int
-    channel_id: int
+    line_id: BodyId
+    channel_id: BodyId
     status: ConversationStatus
     assignee_id: int | None
     opened_at: datetime
@@ -269,7 +275,7 @@ class ConversationOut(BaseModel):
 class MessageOut(BaseModel):
     id: int
     conversation_id: int
-    channel_id: int
+    channel_id: BodyId
     direction: str
     author_kind: str
     author_id: int | None
@@ -306,7 +312,7 @@ class ReplyIn(Strict):
 
 
 class AssignIn(Strict):
-    operator_id: int
+    operator_id: BodyId
 
 
 class LeadFromConversationIn(Strict):
@@ -354,7 +360,7 @@ class LineIn(Strict):
     time_zone: str = Field(default="Europe/Moscow", max_length=64)
     create_lead_for_new_contact: bool = True
     reopen_window_seconds: int = Field(default=86_400, ge=0, le=2_592_000)
-    operator_ids: list[int] = Field(default_factory=list, max_length=1000)
+    operator_ids: list[BodyId] = Field(default_factory=list, max_length=1000)
     routing: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -364,7 +370,7 @@ class LinePatch(Strict):
     create_lead_for_new_contact: bool | None = None
     reopen_window_seconds: int | None = Field(default=None, ge=0, le=2_592_000)
     active: bool | None = None
-    operator_ids: list[int] | None = Field(default=None, max_length=1000)
+    operator_ids: list[BodyId] | None = Field(default=None, max_length=1000)
     routing: dict[str, Any] | None = None
 
 
@@ -395,13 +401,13 @@ class LineOut(BaseModel):
 class ChannelIn(Strict):
     kind: ChannelKind
     name: str = Field(min_length=1, max_length=200)
-    line_id: int
+    line_id: BodyId
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
 class ChannelPatch(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    line_id: int | None = None
+    line_id: BodyId | None = None
     active: bool | None = None
     settings: dict[str, Any] | None = None
 
@@ -410,7 +416,7 @@ class ChannelOut(BaseModel):
     id: int
     kind: ChannelKind
     name: str
-    line_id: int
+    line_id: BodyId
     active: bool
     settings: dict[str, Any]
 

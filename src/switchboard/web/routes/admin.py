@@ -22,6 +22,8 @@ from switchboard.web.schemas import (
     LinePatch,
     OperatorIn,
     OperatorPatch,
+    PathId,
+    QueryId,
     UserOut,
 )
 
@@ -50,13 +52,13 @@ async def create_line(body: LineIn, request: Request, principal: Principal = Dep
 
 
 @router.get("/lines/{line_id}", response_model=LineOut, tags=["lines"], **allow(*STAFF))
-async def line(line_id: int, request: Request, principal: Principal = Depends(current_principal)) -> LineOut:
+async def line(line_id: PathId, request: Request, principal: Principal = Depends(current_principal)) -> LineOut:
     return LineOut.of(await uc.get_line(container(request).services, principal, line_id))
 
 
 @router.patch("/lines/{line_id}", response_model=LineOut, tags=["lines"], **allow(*MANAGERS))
 async def edit_line(
-    line_id: int, body: LinePatch, request: Request, principal: Principal = Depends(current_principal)
+    line_id: PathId, body: LinePatch, request: Request, principal: Principal = Depends(current_principal)
 ) -> LineOut:
     fields = body.model_dump(exclude_unset=True)
     return LineOut.of(await uc.update_line(container(request).services, principal, line_id, fields))
@@ -78,13 +80,15 @@ async def create_channel(
 
 
 @router.get("/channels/{channel_id}", response_model=ChannelOut, tags=["channels"], **allow(*STAFF))
-async def channel(channel_id: int, request: Request, principal: Principal = Depends(current_principal)) -> ChannelOut:
+async def channel(
+    channel_id: PathId, request: Request, principal: Principal = Depends(current_principal)
+) -> ChannelOut:
     return ChannelOut.of(await uc.get_channel(container(request).services, principal, channel_id))
 
 
 @router.patch("/channels/{channel_id}", response_model=ChannelOut, tags=["channels"], **allow(*ADMIN))
 async def edit_channel(
-    channel_id: int, body: ChannelPatch, request: Request, principal: Principal = Depends(current_principal)
+    channel_id: PathId, body: ChannelPatch, request: Request, principal: Principal = Depends(current_principal)
 ) -> ChannelOut:
     fields = body.model_dump(exclude_unset=True)
     return ChannelOut.of(await uc.update_channel(container(request).services, principal, channel_id, fields))
@@ -109,13 +113,13 @@ async def create_operator(
 
 
 @router.get("/operators/{user_id}", response_model=UserOut, tags=["operators"], **allow(*STAFF))
-async def operator(user_id: int, request: Request, principal: Principal = Depends(current_principal)) -> UserOut:
+async def operator(user_id: PathId, request: Request, principal: Principal = Depends(current_principal)) -> UserOut:
     return UserOut.of(await uc.get_user(container(request).services, principal, user_id))
 
 
 @router.patch("/operators/{user_id}", response_model=UserOut, tags=["operators"], **allow(*MANAGERS))
 async def edit_operator(
-    user_id: int, body: OperatorPatch, request: Request, principal: Principal = Depends(current_principal)
+    user_id: PathId, body: OperatorPatch, request: Request, principal: Principal = Depends(current_principal)
 ) -> UserOut:
     fields = body.model_dump(exclude_unset=True)
     return UserOut.of(await uc.update_user(container(request).services, principal, user_id, fields))
@@ -124,10 +128,10 @@ async def edit_operator(
 @router.get("/leads", response_model=list[LeadOut], tags=["leads"], **allow(*STAFF))
 async def leads(
     request: Request,
-    contact_id: int | None = None,
+    contact_id: QueryId = None,
     status: LeadStatus | None = None,
     limit: int = Query(50, ge=1, le=200),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=100_000),
     principal: Principal = Depends(current_principal),
 ) -> list[LeadOut]:
     found = await leads_uc.list_leads(container(request).services, principal, contact_id, status, limit, offset)
@@ -135,12 +139,12 @@ async def leads(
 
 
 @router.get("/leads/{lead_id}", response_model=LeadOut, tags=["leads"], **allow(*STAFF))
-async def lead(lead_id: int, request: Request, principal: Principal = Depends(current_principal)) -> LeadOut:
+async def lead(lead_id: PathId, request: Request, principal: Principal = Depends(current_principal)) -> LeadOut:
     return LeadOut.of(await leads_uc.get_lead(container(request).services, principal, lead_id))
 
 
 @router.patch("/leads/{lead_id}", response_model=LeadOut, tags=["leads"], **allow(*STAFF))
 async def edit_lead(
-    lead_id: int, body: LeadPatch, request: Request, principal: Principal = Depends(current_principal)
+    lead_id: PathId, body: LeadPatch, request: Request, principal: Principal = Depends(current_principal)
 ) -> LeadOut:
     return LeadOut.of(await leads_uc.set_lead_status(container(request).services, principal, lead_id, body.status))

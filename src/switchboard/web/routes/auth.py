@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from switchboard.application import auth
 from switchboard.application.access import Principal
 from switchboard.application.catalog import get_user
+from switchboard.application.errors import NotFound
 from switchboard.web.access import SESSION_COOKIE, STAFF, allow, container, current_principal, public
 from switchboard.web.schemas import LoginIn, LoginOut, TokenIn, TokenOut, UserOut
 
@@ -39,7 +40,8 @@ async def logout(response: Response) -> Response:
 
 @router.get("/auth/me", response_model=UserOut, **allow(*STAFF))
 async def me(request: Request, principal: Principal = Depends(current_principal)) -> UserOut:
-    assert principal.user_id is not None
+    if principal.user_id is None:
+        raise NotFound("this API token is not bound to a person, so it has no profile")
     return UserOut.of(await get_user(container(request).services, principal, principal.user_id))
 
 

@@ -9,7 +9,16 @@ from switchboard.application.access import Principal
 from switchboard.application.ports.storage import ContactQuery
 from switchboard.domain.channels import ChannelKind
 from switchboard.web.access import STAFF, allow, container, current_principal
-from switchboard.web.schemas import ContactIn, ContactOut, ContactPatch, IdentityIn, TimelineEntryOut, TimelinePage
+from switchboard.web.schemas import (
+    ContactIn,
+    ContactOut,
+    ContactPatch,
+    IdentityIn,
+    PathId,
+    QueryId,
+    TimelineEntryOut,
+    TimelinePage,
+)
 
 router = APIRouter(tags=["contacts"])
 
@@ -38,13 +47,13 @@ async def create(body: ContactIn, request: Request, principal: Principal = Depen
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactOut, **allow(*STAFF))
-async def card(contact_id: int, request: Request, principal: Principal = Depends(current_principal)) -> ContactOut:
+async def card(contact_id: PathId, request: Request, principal: Principal = Depends(current_principal)) -> ContactOut:
     return ContactOut.of(await uc.get_contact(container(request).services, principal, contact_id))
 
 
 @router.patch("/contacts/{contact_id}", response_model=ContactOut, **allow(*STAFF))
 async def edit(
-    contact_id: int, body: ContactPatch, request: Request, principal: Principal = Depends(current_principal)
+    contact_id: PathId, body: ContactPatch, request: Request, principal: Principal = Depends(current_principal)
 ) -> ContactOut:
     fields = body.model_dump(exclude_unset=True)
     return ContactOut.of(await uc.update_contact(container(request).services, principal, contact_id, fields))
@@ -52,7 +61,7 @@ async def edit(
 
 @router.post("/contacts/{contact_id}/identities", response_model=ContactOut, status_code=201, **allow(*STAFF))
 async def add_identity(
-    contact_id: int, body: IdentityIn, request: Request, principal: Principal = Depends(current_principal)
+    contact_id: PathId, body: IdentityIn, request: Request, principal: Principal = Depends(current_principal)
 ) -> ContactOut:
     """Tie a phone, email or messenger id to the contact: their messages from it join this contact."""
     contact = await uc.add_identity(container(request).services, principal, contact_id, body.kind, body.value)
@@ -61,10 +70,10 @@ async def add_identity(
 
 @router.get("/contacts/{contact_id}/timeline", response_model=TimelinePage, **allow(*STAFF))
 async def timeline(
-    contact_id: int,
+    contact_id: PathId,
     request: Request,
     limit: int = Query(50, ge=1, le=200),
-    before_id: int | None = Query(None, ge=1),
+    before_id: QueryId = None,
     channel: ChannelKind | None = None,
     principal: Principal = Depends(current_principal),
 ) -> TimelinePage:

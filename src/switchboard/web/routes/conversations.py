@@ -16,6 +16,8 @@ from switchboard.web.schemas import (
     LeadFromConversationIn,
     LeadOut,
     MessageOut,
+    PathId,
+    QueryId,
     ReplyIn,
 )
 
@@ -26,11 +28,11 @@ router = APIRouter(tags=["conversations"])
 async def list_(
     request: Request,
     status: ConversationStatus | None = None,
-    line_id: int | None = None,
-    assignee_id: int | None = None,
-    contact_id: int | None = None,
+    line_id: QueryId = None,
+    assignee_id: QueryId = None,
+    contact_id: QueryId = None,
     limit: int = Query(50, ge=1, le=200),
-    before_id: int | None = Query(None, ge=1),
+    before_id: QueryId = None,
     principal: Principal = Depends(current_principal),
 ) -> list[ConversationOut]:
     """Newest first. Operators list their own (assignee_id = their id) or one of their lines."""
@@ -41,17 +43,17 @@ async def list_(
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut, **allow(*STAFF))
 async def get(
-    conversation_id: int, request: Request, principal: Principal = Depends(current_principal)
+    conversation_id: PathId, request: Request, principal: Principal = Depends(current_principal)
 ) -> ConversationOut:
     return ConversationOut.of(await uc.get_conversation(container(request).services, principal, conversation_id))
 
 
 @router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut], **allow(*STAFF))
 async def messages(
-    conversation_id: int,
+    conversation_id: PathId,
     request: Request,
     limit: int = Query(50, ge=1, le=200),
-    before_id: int | None = Query(None, ge=1),
+    before_id: QueryId = None,
     principal: Principal = Depends(current_principal),
 ) -> list[MessageOut]:
     """Newest first; pass the last id as before_id for older ones."""
@@ -61,7 +63,7 @@ async def messages(
 
 @router.post("/conversations/{conversation_id}/replies", response_model=MessageOut, status_code=201, **allow(*STAFF))
 async def reply(
-    conversation_id: int, body: ReplyIn, request: Request, principal: Principal = Depends(current_principal)
+    conversation_id: PathId, body: ReplyIn, request: Request, principal: Principal = Depends(current_principal)
 ) -> MessageOut:
     """Answer the customer in their channel; the message is queued for the connector to deliver."""
     attachments = tuple(Attachment(a.name, a.content_type, a.size, a.url) for a in body.attachments)
@@ -73,14 +75,14 @@ async def reply(
 
 @router.post("/conversations/{conversation_id}/close", response_model=ConversationOut, **allow(*STAFF))
 async def close(
-    conversation_id: int, request: Request, principal: Principal = Depends(current_principal)
+    conversation_id: PathId, request: Request, principal: Principal = Depends(current_principal)
 ) -> ConversationOut:
     return ConversationOut.of(await uc.close_conversation(container(request).services, principal, conversation_id))
 
 
 @router.post("/conversations/{conversation_id}/assign", response_model=ConversationOut, **allow(*MANAGERS))
 async def assign(
-    conversation_id: int, body: AssignIn, request: Request, principal: Principal = Depends(current_principal)
+    conversation_id: PathId, body: AssignIn, request: Request, principal: Principal = Depends(current_principal)
 ) -> ConversationOut:
     conversation = await uc.assign_conversation(
         container(request).services, principal, conversation_id, body.operator_id
@@ -90,7 +92,7 @@ async def assign(
 
 @router.post("/conversations/{conversation_id}/leads", response_model=LeadOut, status_code=201, **allow(*STAFF))
 async def make_lead(
-    conversation_id: int,
+    conversation_id: PathId,
     body: LeadFromConversationIn,
     request: Request,
     principal: Principal = Depends(current_principal),

@@ -1,0 +1,389 @@
+"""The authorization matrix: every route's roles, as published in OpenAPI and as enforced over HTTP.
+
+``EXPECTED`` is the matrix written out by hand. Adding, removing or re-roling an endpoint without
+updating it fails ``test_openapi_declares_exactly_the_expected_matrix``; the parametrized test then
+calls every route as every kind of caller, on a real database (SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from switchboard.bootstrap import Container, build
+from switchboard.config import load_settings
+from switchboard.web import problems
+from switchboard.web.app import create_app
+from tests.support.desk import PASSWORD, Desk, inbound
+
+PROBLEM = "application/problem+json"
+CALLERS = ("anonymous", "integration", "operator", "supervisor", "admin")
+PUBLIC = frozenset({"anonymous"})
+STAFF = frozenset({"admin", "supervisor", "operator"})
+MANAGERS = frozenset({"admin", "supervisor"})
+ADMIN = frozenset({"admin"})
+INTAKE = frozenset({"admin", "integration"})
+
+# path template -> method -> the roles allowed (``anonymous`` alone marks a public route)
+EXPECTED: dict[str, dict[str, frozenset[str]]] = {
+    "/api/v1/auth/login": {"post": PUBLIC},
+    "/api/v1/auth/logout": {"post": PUBLIC},
+    "/api/v1/auth/me": {"get": STAFF},
+    "/api/v1/tokens": {"post": ADMIN},
+    "/api/v1/inbound": {"post": INTAKE},
+    "/api/v1/contacts": {"get": STAFF, "post": STAFF},
+    "/api/v1/contacts/{contact_id}": {"get": STAFF, "patch": STAFF},
+    "/api/v1/contacts/{contact_id}/identities": {"post": STAFF},
+    "/api/v1/contacts/{contact_id}/timeline": {"get": STAFF},
+    "/api/v1/conversations": {"get": STAFF},
+    "/api/v1/conversations/{conversation_id}": {"get": STAFF},
+    "/api/v1/conversations/{conversation_id}/messages": {"get": STAFF},
+    "/api/v1/conversations/{conversation_id}/replies": {"post": STAFF},
+    "/api/v1/conversations/{conversation_id}/close": {"post": STAFF},
+    "/api/v1/conversations/{conversation_id}/assign": {"post": MANAGERS},
+    "/api/v1/conversations/{conversation_id}/leads": {"post": STAFF},
+    "/api/v1/lines": {"get": STAFF, "post": ADMIN},
+    "/api/v1/lines/{line_id}": {"get": STAFF, "patch": MANAGERS},
+    "/api/v1/channels": {"get": STAFF, "post": ADMIN},
+    "/api/v1/channels/{channel_id}": {"get": STAFF, "patch": ADMIN},
+    "/api/v1/operators": {"get": STAFF, "post": ADMIN},
+    "/api/v1/operators/{user_id}": {"get": STAFF, "patch": MANAGERS},
+    "/api/v1/leads": {"get": STAFF},
+    "/api/v1/leads/{lead_id}": {"get": STAFF, "patch": STAFF},
+    "/healthz": {"get": PUBLIC},
+    "/readyz": {"get": PUBLIC},
+    "/metrics": {"get": PUBLIC},
+}
+ROUTES = [(method, path) for path, methods in EXPECTED.items() for method in methods]
+
+
+@dataclass
+class World:
+    """Real objects of the desk that path parameters point at."""
+
+    desk: Desk
+    contact_id: int
+    conversation_id: int
+    lead_id: int
+
+    def path(self, template: str) -> str:
+        return template.format(
+            contact_id=self.contact_id,
+            conversation_id=self.conversation_id,
+            lead_id=self.lead_id,
+            line_id=self.desk.line_id,
+            channel_id=self.desk.channel_id,
+            user_id=self.desk.operator_id,
+        )
+
+
+# a minimal valid body for every route that takes one; ``caller`` keeps unique values unique
+BODIES: dict[tuple[str, str], Callable[[World, str], dict[str, Any]]] = {
+    ("post", "/api/v1/auth/login"): lambda w, c: {"login": "admin", "password": PASSWORD},
+    ("post", "/api/v1/tokens"): lambda w, c: {"name": f"token of {c}"},
+    ("post", "/api/v1/inbound"): lambda w, c: inbound(w.desk.channel_id, f"from {c}", phone="+79161112233"),
+    ("post", "/api/v1/contacts"): lambda w, c: {"name": f"Made by {c}"},
+    ("patch", "/api/v1/contacts/{contact_id}"): lambda w, c: {"name": f"Renamed by {c}"},
+    ("post", "/api/v1/contacts/{contact_id}/identities"): lambda w, c: {"kind": "external", "value": f"id-of-{c}"},
+    ("post", "/api/v1/conversations/{conversation_id}/replies"): lambda w, c: {"text": f"reply of {c}"},
+    ("post", "/api/v1/conversations/{conversation_id}/assign"): lambda w, c: {"operator_id": w.desk.operator_id},
+    ("post", "/api/v1/conversations/{conversation_id}/leads"): lambda w, c: {"title": f"lead of {c}"},
+    ("post", "/api/v1/lines"): lambda w, c: {"name": f"line of {c}"},
+    ("patch", "/api/v1/lines/{line_id}"): lambda w, c: {"name": f"Sales ({c})"},
+    ("post", "/api/v1/channels"): lambda w, c: {"kind": "api", "name": f"channel of {c}", "line_id": w.desk.line_id},
+    ("patch", "/api/v1/channels/{channel_id}"): lambda w, c: {"name": f"Website ({c})"},
+    ("post", "/api/v1/operators"): lambda w, c: {"login": f"new-{c}", "name": f"New {c}"},
+    ("patch", "/api/v1/operators/{user_id}"): lambda w, c: {"name": f"Olga ({c})"},
+    ("patch", "/api/v1/leads/{lead_id}"): lambda w, c: {"status": "in_progress"},
+}
+
+
+def _openapi(tmp_path: Path) -> dict[str, Any]:
+    settings = load_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'openapi.db'}")
+    return create_app(build(settings), manage_lifecycle=False).openapi()
+
+
+def test_openapi_declares_exactly_the_expected_matrix(tmp_path: Path) -> None:
+    # given the published API description
+    spec = _openapi(tmp_path)
+    # then every operation declares its roles, with known role names only
+    published: dict[str, dict[str, frozenset[str]]] = {}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            assert "x-roles" in operation, f"{method.upper()} {path} declares no x-roles"
+            roles = operation["x-roles"]
+            assert roles == sorted(roles), f"{method.upper()} {path}: x-roles not sorted"
+            assert set(roles) <= set(CALLERS), f"{method.upper()} {path}: unknown role in {roles}"
+            assert roles == ["anonymous"] or "anonymous" not in roles, f"{method.upper()} {path}: {roles}"
+            published.setdefault(path, {})[method] = frozenset(roles)
+    # and the set of (method, path) pairs and their roles are exactly the matrix of this file
+    assert {(m, p) for p, ms in published.items() for m in ms} == set(ROUTES)
+    assert published == EXPECTED
+
+
+def test_every_route_with_a_body_has_a_minimal_body_here(tmp_path: Path) -> None:
+    spec = _openapi(tmp_path)
+    with_body = {(m, p) for p, ms in spec["paths"].items() for m, op in ms.items() if "requestBody" in op}
+    assert with_body == set(BODIES)
+
+
+@pytest.fixture
+async def world(app_client: httpx.AsyncClient, desk: Desk) -> World:
+    posted = await app_client.post(
+        "/api/v1/inbound",
+        headers=desk.as_("integration"),
+        json=inbound(desk.channel_id, "Secret order 42", phone="+79160000042", name="Hidden Customer"),
+    )
+    assert posted.status_code == 201, posted.text
+    answer = posted.json()
+    assert answer["lead_id"] is not None
+    # the conversation is the operator's, so the operator's own writes are allowed by the use cases too
+    assigned = await app_client.post(
+        f"/api/v1/conversations/{answer['conversation_id']}/assign",
+        headers=desk.as_("supervisor"),
+        json={"operator_id": desk.operator_id},
+    )
+    assert assigned.status_code == 200, assigned.text
+    app_client.cookies.clear()
+    return World(desk, answer["contact_id"], answer["conversation_id"], answer["lead_id"])
+
+
+def _verdict(caller: str, allowed: frozenset[str], response: httpx.Response) -> str | None:
+    """What is wrong with ``response`` for ``caller``, or None."""
+    status, body_type = response.status_code, response.headers.get("content-type", "")
+    if allowed == PUBLIC or caller in allowed:
+        if status in (401, 403) or status >= 500:
+            return f"allowed, got {status}: {response.text[:200]}"
+        return None
+    if caller == "anonymous":
+        expected = {
+            "type": "about:blank",
+            "title": "Unauthenticated",
+            "status": 401,
+            "detail": "sign in or send an API token",
+        }
+        if status != 401 or body_type != PROBLEM or response.json() != expected:
+            return f"expected the 401 problem, got {status} {body_type}: {response.text[:200]}"
+        if response.headers.get("www-authenticate") != "Bearer":
+            return "401 without 'WWW-Authenticate: Bearer'"
+        return None
+    expected = {
+        "type": "about:blank",
+        "title": "Forbidden",
+        "status": 403,
+        "detail": f"the {caller} role may not do this",
+    }
+    if status != 403 or body_type != PROBLEM or response.json() != expected:
+        return f"expected the 403 problem, got {status} {body_type}: {response.text[:200]}"
+    return None
+
+
+def _groups() -> dict[str, list[tuple[str, str]]]:
+    """Routes by resource (one desk per group keeps the matrix fast); closing a conversation goes last."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for method, template in ROUTES:
+        resource = template.removeprefix("/api/v1").strip("/").split("/")[0]
+        resource = "ops" if resource in ("healthz", "readyz", "metrics") else resource
+        groups.setdefault(resource, []).append((method, template))
+    return {name: sorted(routes, key=lambda route: route[1].endswith("/close")) for name, routes in groups.items()}
+
+
+GROUPS = _groups()
+
+
+async def _call_as_everyone(client: httpx.AsyncClient, world: World, method: str, template: str) -> dict[str, str]:
+    """Every caller sends a minimal valid request to a real object; returns what went wrong, by caller."""
+    allowed = EXPECTED[template][method]
+    failures: dict[str, str] = {}
+    succeeded = []
+    for caller in CALLERS:
+        make_body = BODIES.get((method, template))
+        body = make_body(world, caller) if make_body else ({} if method != "get" else None)
+        client.cookies.clear()  # the desk's logins (and POST /auth/login) leave a session cookie behind
+        response = await client.request(method.upper(), world.path(template), headers=world.desk.as_(caller), json=body)
+        problem = _verdict(caller, allowed, response)
+        if problem is not None:
+            failures[f"{method.upper()} {template} as {caller}"] = problem
+        if response.status_code in (401, 403):
+            assert "Hidden Customer" not in response.text and "Secret order" not in response.text
+        if response.is_success:
+            succeeded.append(caller)
+    if not succeeded:  # the minimal bodies and real ids must be good enough for someone allowed
+        failures[f"{method.upper()} {template}"] = "no caller succeeded"
+    return failures
+
+
+def test_the_groups_cover_every_route() -> None:
+    assert sorted(route for routes in GROUPS.values() for route in routes) == sorted(ROUTES)
+
+
+@pytest.mark.parametrize("group", list(GROUPS))
+async def test_every_caller_gets_what_the_matrix_says(app_client: httpx.AsyncClient, world: World, group: str) -> None:
+    # given a desk with a contact, a conversation assigned to the operator and a lead
+    failures: dict[str, str] = {}
+    for method, template in GROUPS[group]:
+        # when every caller calls every route of the group
+        failures.update(await _call_as_everyone(app_client, world, method, template))
+    # then anonymous callers get 401, roles outside the matrix 403 (problem+json, no data), the rest neither,
+    # and at least one allowed caller succeeds on every route
+    assert failures == {}
+
+
+class _QuietLog:
+    def exception(self, *args: object, **kwargs: object) -> None:
+        pass
+
+
+# --- 403 and 404 never tell what exists ---------------------------------------------------------------------
+
+
+@dataclass
+class Hidden:
+    """A conversation on a line the operator ``olga`` is not a member of, and an id that does not exist."""
+
+    conversation_id: int
+    missing_id: int
+
+
+@pytest.fixture
+async def hidden(app_client: httpx.AsyncClient, desk: Desk) -> Hidden:
+    admin = desk.as_("admin")
+    line = await app_client.post(
+        "/api/v1/lines", headers=admin, json={"name": "Support", "operator_ids": [desk.other_operator_id]}
+    )
+    assert line.status_code == 201, line.text
+    channel = await app_client.post(
+        "/api/v1/channels", headers=admin, json={"kind": "api", "name": "Support site", "line_id": line.json()["id"]}
+    )
+    assert channel.status_code == 201, channel.text
+    posted = await app_client.post(
+        "/api/v1/inbound",
+        headers=desk.as_("integration"),
+        json=inbound(channel.json()["id"], "Secret order 42", phone="+79160000043", name="Hidden Customer"),
+    )
+    assert posted.status_code == 201, posted.text
+    conversation_id = posted.json()["conversation_id"]
+    return Hidden(conversation_id, conversation_id + 1000)
+
+
+def _not_found(response: httpx.Response, conversation_id: int) -> None:
+    assert response.status_code == 404, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Not found",
+        "status": 404,
+        "detail": f"conversation {conversation_id} does not exist",
+    }
+    assert "Hidden Customer" not in response.text and "Secret order" not in response.text
+
+
+async def test_operator_reading_a_conversation_of_another_line_gets_the_404_of_a_missing_one(
+    app_client: httpx.AsyncClient, desk: Desk, hidden: Hidden
+) -> None:
+    for suffix in ("", "/messages"):
+        # given a conversation on a line the operator does not work
+        # when the operator asks for it, and for an id that does not exist
+        hidden_answer = await app_client.get(
+            f"/api/v1/conversations/{hidden.conversation_id}{suffix}", headers=desk.as_("operator")
+        )
+        missing_answer = await app_client.get(
+            f"/api/v1/conversations/{hidden.missing_id}{suffix}", headers=desk.as_("operator")
+        )
+        # then both are the same 404 with no data, only the id asked for differs
+        _not_found(hidden_answer, hidden.conversation_id)
+        _not_found(missing_answer, hidden.missing_id)
+        # and the member of that line, and a supervisor, do see it (so the 404 above is the access rule)
+        for who in ("operator2", "supervisor"):
+            seen = await app_client.get(
+                f"/api/v1/conversations/{hidden.conversation_id}{suffix}", headers=desk.as_(who)
+            )
+            assert seen.status_code == 200, (who, suffix, seen.text)
+
+
+async def test_operator_making_a_lead_from_a_hidden_conversation_gets_the_404_of_a_missing_one(
+    app_client: httpx.AsyncClient, desk: Desk, hidden: Hidden, container: Container
+) -> None:
+    hidden_answer = await app_client.post(
+        f"/api/v1/conversations/{hidden.conversation_id}/leads", headers=desk.as_("operator"), json={}
+    )
+    missing_answer = await app_client.post(
+        f"/api/v1/conversations/{hidden.missing_id}/leads", headers=desk.as_("operator"), json={}
+    )
+    assert hidden_answer.status_code == missing_answer.status_code == 404
+    assert set(hidden_answer.json()) == set(missing_answer.json())
+
+
+async def test_operator_writing_to_a_hidden_conversation_gets_the_404_of_a_missing_one(
+    app_client: httpx.AsyncClient, desk: Desk, hidden: Hidden
+) -> None:
+    answers = {}
+    for action, body in (("replies", {"text": "hello"}), ("close", None)):
+        hidden_answer = await app_client.post(
+            f"/api/v1/conversations/{hidden.conversation_id}/{action}", headers=desk.as_("operator"), json=body
+        )
+        missing_answer = await app_client.post(
+            f"/api/v1/conversations/{hidden.missing_id}/{action}", headers=desk.as_("operator"), json=body
+        )
+        answers[action] = (hidden_answer.status_code, missing_answer.status_code)
+    assert answers == {"replies": (404, 404), "close": (404, 404)}
+
+
+async def test_operator_listing_another_lines_conversations_gets_no_data(
+    app_client: httpx.AsyncClient, desk: Desk, hidden: Hidden
+) -> None:
+    other_line = (
+        await app_client.get(f"/api/v1/conversations/{hidden.conversation_id}", headers=desk.as_("supervisor"))
+    ).json()["line_id"]
+    answer = await app_client.get("/api/v1/conversations", params={"line_id": other_line}, headers=desk.as_("operator"))
+    assert answer.status_code == 422
+    assert answer.json() == {
+        "type": "about:blank",
+        "title": "Invalid input",
+        "status": 422,
+        "detail": "operators list their own conversations or one of their lines",
+        "field": "line_id",
+    }
+    own_line = await app_client.get(
+        "/api/v1/conversations", params={"line_id": desk.line_id}, headers=desk.as_("operator")
+    )
+    assert own_line.status_code == 200 and own_line.json() == []
+
+
+async def test_forbidden_answer_is_the_same_for_a_real_and_a_missing_object(
+    app_client: httpx.AsyncClient, world: World
+) -> None:
+    # the role check comes before any lookup, so a 403 cannot be used to probe ids
+    real = await app_client.post(
+        f"/api/v1/conversations/{world.conversation_id}/assign",
+        headers=world.desk.as_("operator"),
+        json={"operator_id": world.desk.operator_id},
+    )
+    missing = await app_client.post(
+        f"/api/v1/conversations/{world.conversation_id + 1000}/assign",
+        headers=world.desk.as_("operator"),
+        json={"operator_id": world.desk.operator_id},
+    )
+    assert real.status_code == missing.status_code == 403
+    assert (
+        real.json()
+        == missing.json()
+        == {"type": "about:blank", "title": "Forbidden", "status": 403, "detail": "the operator role may not do this"}
+    )
+
+
+async def test_admin_token_without_user_asking_who_am_i_gets_no_500(
+    app_client: httpx.AsyncClient, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(problems, "log", _QuietLog())  # the 500's traceback rendering takes seconds
+    made = await app_client.post("/api/v1/tokens", headers=desk.as_("admin"), json={"name": "ops", "role": "admin"})
+    assert made.status_code == 201, made.text
+    transport = httpx.ASGITransport(app=app_client._transport.app, raise_app_exceptions=False)  # type: ignore[attr-defined]
+    async with httpx.AsyncClient(transport=transport, base_url="http://switchboard.test") as client:
+        answer = await client.get("/api/v1/auth/me", headers={"authorization": f"Bearer {made.json()['token']}"})
+    assert answer.status_code < 500, answer.text
