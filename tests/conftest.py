@@ -82,8 +82,16 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def container(database_url: str, clock: ManualClock) -> AsyncIterator[Container]:
-    settings = load_settings(database_url=database_url, bus_url="memory://", bus_namespace=f"t{RUN}", db_pool_size=5)
+def routing_on() -> bool:
+    """Routing runs only where a test asks for it (override this fixture), so others count rows exactly."""
+    return False
+
+
+@pytest.fixture
+async def container(database_url: str, clock: ManualClock, routing_on: bool) -> AsyncIterator[Container]:
+    settings = load_settings(
+        database_url=database_url, bus_url="memory://", bus_namespace=f"t{RUN}", db_pool_size=5, routing=routing_on
+    )
     built = build(settings, clock=clock, fast_hashing=True)
     await empty_tables(built.database)
     await built.start()

@@ -10,14 +10,17 @@ from switchboard.adapters.clock import SystemClock
 from switchboard.adapters.security.passwords import Argon2Hasher
 from switchboard.adapters.security.sessions import JwtSigner
 from switchboard.adapters.storage.database import Database
+from switchboard.adapters.storage.leader import LeaderLock
 from switchboard.adapters.storage.migrate import upgrade
 from switchboard.adapters.storage.outbox import SqlInbox, SqlOutboxStore
 from switchboard.adapters.storage.uow import SqlUnitOfWorkFactory
 from switchboard.application.context import Services
 from switchboard.application.ports.bus import Bus
 from switchboard.application.ports.clock import Clock
+from switchboard.application.routing.router import Router
 from switchboard.config import Settings
 from switchboard.workers.relay import OutboxRelay
+from switchboard.workers.routing import RoutingWorker
 
 
 @dataclass
@@ -29,12 +32,17 @@ class Container:
     outbox: SqlOutboxStore
     inbox: SqlInbox
     relay: OutboxRelay
+    routing: RoutingWorker
     stopped: bool = False
 
     async def start(self, *, migrate: bool = False) -> None:
         if migrate:
             await upgrade(self.database)
         await self.bus.start()
+        if self.settings.routing:
+            await self.routing.start()
+        else:
+            await self.routing.declare()
         self.relay.start()
 
     async def stop(self, *, drain_seconds: float = 10.0) -> int:
@@ -42,6 +50,7 @@ class Container:
         if self.stopped:
             return 0
         self.stopped = True
+        await self.routing.stop()
         await self.relay.stop()
         left = await self.relay.drain(drain_seconds)
         await self.bus.close()
@@ -63,4 +72,5 @@ def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool 
     outbox = SqlOutboxStore(database)
     relay = OutboxRelay(outbox, bus, clock)
     database.on_commit(relay.wake)
-    return Container(settings, database, bus, services, outbox, SqlInbox(database), relay)
+    routing = RoutingWorker(Router(services), bus, LeaderLock(database))
+    return Container(settings, database, bus, services, outbox, SqlInbox(database), relay, routing)

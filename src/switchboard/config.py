@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=12, ge=1, le=720)
     cookie_secure: bool = False
     db_pool_size: int = Field(default=20, ge=1, le=200)
+    routing: bool = True  # this process may lead routing (one leader at a time by a PostgreSQL lock)
 
     @field_validator("database_url")
     @classmethod

@@ -28,6 +28,7 @@ STAFF = frozenset({"admin", "supervisor", "operator"})
 MANAGERS = frozenset({"admin", "supervisor"})
 ADMIN = frozenset({"admin"})
 INTAKE = frozenset({"admin", "integration"})
+OPERATOR = frozenset({"operator"})
 
 # path template -> method -> the roles allowed (``anonymous`` alone marks a public route)
 EXPECTED: dict[str, dict[str, frozenset[str]]] = {
@@ -47,6 +48,13 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "/api/v1/conversations/{conversation_id}/close": {"post": STAFF},
     "/api/v1/conversations/{conversation_id}/assign": {"post": MANAGERS},
     "/api/v1/conversations/{conversation_id}/leads": {"post": STAFF},
+    "/api/v1/conversations/{conversation_id}/accept": {"post": OPERATOR},
+    "/api/v1/conversations/{conversation_id}/decline": {"post": OPERATOR},
+    "/api/v1/conversations/{conversation_id}/pick": {"post": OPERATOR},
+    "/api/v1/conversations/{conversation_id}/transfer": {"post": STAFF},
+    "/api/v1/me/status": {"put": OPERATOR},
+    "/api/v1/me/offers": {"get": OPERATOR},
+    "/api/v1/operators/{operator_id}/status": {"put": MANAGERS},
     "/api/v1/lines": {"get": STAFF, "post": ADMIN},
     "/api/v1/lines/{line_id}": {"get": STAFF, "patch": MANAGERS},
     "/api/v1/channels": {"get": STAFF, "post": ADMIN},
@@ -60,6 +68,16 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "/metrics": {"get": PUBLIC},
 }
 ROUTES = [(method, path) for path, methods in EXPECTED.items() for method in methods]
+# routes whose success needs routing state the matrix desk does not set up (an open offer, a manual line):
+# a 409 from them means the access rule let the caller through to the state rule
+STATE_DEPENDENT = frozenset(
+    {
+        ("post", "/api/v1/conversations/{conversation_id}/accept"),
+        ("post", "/api/v1/conversations/{conversation_id}/decline"),
+        ("post", "/api/v1/conversations/{conversation_id}/pick"),
+        ("post", "/api/v1/conversations/{conversation_id}/transfer"),
+    }
+)
 
 
 @dataclass
@@ -79,6 +97,7 @@ class World:
             line_id=self.desk.line_id,
             channel_id=self.desk.channel_id,
             user_id=self.desk.operator_id,
+            operator_id=self.desk.operator_id,
         )
 
 
@@ -100,6 +119,9 @@ BODIES: dict[tuple[str, str], Callable[[World, str], dict[str, Any]]] = {
     ("post", "/api/v1/operators"): lambda w, c: {"login": f"new-{c}", "name": f"New {c}"},
     ("patch", "/api/v1/operators/{user_id}"): lambda w, c: {"name": f"Olga ({c})"},
     ("patch", "/api/v1/leads/{lead_id}"): lambda w, c: {"status": "in_progress"},
+    ("put", "/api/v1/me/status"): lambda w, c: {"status": "available"},
+    ("put", "/api/v1/operators/{operator_id}/status"): lambda w, c: {"status": "break", "reason": f"by {c}"},
+    ("post", "/api/v1/conversations/{conversation_id}/transfer"): lambda w, c: {"to_line_id": w.desk.line_id},
 }
 
 
@@ -190,7 +212,12 @@ def _groups() -> dict[str, list[tuple[str, str]]]:
         resource = template.removeprefix("/api/v1").strip("/").split("/")[0]
         resource = "ops" if resource in ("healthz", "readyz", "metrics") else resource
         groups.setdefault(resource, []).append((method, template))
-    return {name: sorted(routes, key=lambda route: route[1].endswith("/close")) for name, routes in groups.items()}
+    last = ("/close", "/transfer")  # these change the conversation, so they go after the routes that read it
+
+    def order(route: tuple[str, str]) -> int:
+        return next((i + 1 for i, end in enumerate(last) if route[1].endswith(end)), 0)
+
+    return {name: sorted(routes, key=order) for name, routes in groups.items()}
 
 
 GROUPS = _groups()
@@ -211,7 +238,7 @@ async def _call_as_everyone(client: httpx.AsyncClient, world: World, method: str
             failures[f"{method.upper()} {template} as {caller}"] = problem
         if response.status_code in (401, 403):
             assert "Hidden Customer" not in response.text and "Secret order" not in response.text
-        if response.is_success:
+        if response.is_success or ((method, template) in STATE_DEPENDENT and response.status_code == 409):
             succeeded.append(caller)
     if not succeeded:  # the minimal bodies and real ids must be good enough for someone allowed
         failures[f"{method.upper()} {template}"] = "no caller succeeded"

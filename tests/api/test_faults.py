@@ -27,7 +27,10 @@ async def proxied(postgresql_url: str) -> AsyncIterator[tuple[Container, TcpProx
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
     port = await proxy.start()
     settings = load_settings(
-        database_url=url.set(port=port).render_as_string(hide_password=False), bus_url="memory://", db_pool_size=3
+        database_url=url.set(port=port).render_as_string(hide_password=False),
+        bus_url="memory://",
+        db_pool_size=3,
+        routing=False,
     )
     container = build(settings, clock=ManualClock(), fast_hashing=True)
     await empty_tables(container.database)

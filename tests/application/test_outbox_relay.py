@@ -128,6 +128,7 @@ async def test_broker_outage_delays_events_and_loses_none(sqlite_url: str) -> No
         database_url=sqlite_url,
         bus_url=f"amqp://guest:guest@127.0.0.1:{port}/",
         bus_namespace=f"sbtest.{uuid.uuid4().hex[:8]}",
+        routing=False,
     )
     database = Database(sqlite_url)
     await empty_tables(database)

@@ -13,8 +13,10 @@ from switchboard.application.ports.storage import UnitOfWork
 from switchboard.domain.calendar import valid_time_zone
 from switchboard.domain.channels import Channel, ChannelKind
 from switchboard.domain.events import ChannelChanged, LineChanged, OperatorChanged
+from switchboard.domain.line_settings import line_config
 from switchboard.domain.lines import Line
 from switchboard.domain.operators import Role, User, validate_capacity
+from switchboard.domain.routing.config import InvalidConfig
 
 STAFF = (Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR)
 MANAGERS = (Role.ADMIN, Role.SUPERVISOR)
@@ -113,6 +115,11 @@ def check_line(line: Line) -> None:
         raise InvalidInput(f"time zone {line.time_zone!r} is not an IANA zone", field="time_zone")
     if not 0 <= line.reopen_window_seconds <= 30 * 86_400:
         raise InvalidInput("reopen_window_seconds must be between 0 and 30 days", field="reopen_window_seconds")
+    try:
+        line_config(line.id, line.name, line.time_zone, line.operator_ids, line.routing)
+    except InvalidConfig as error:
+        field, message = error.errors[0]
+        raise InvalidInput(f"{field}: {message}", field=field) from error
 
 
 async def create_line(services: Services, principal: Principal, line: Line) -> Line:

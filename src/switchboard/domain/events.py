@@ -155,3 +155,117 @@ CATALOGUE: dict[str, type[Event]] = {
         OperatorChanged,
     )
 }
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorStatusChanged(Event):
+    """Presence: ``by_engine`` marks changes the routing engine made itself (wrap-up, auto-pause)."""
+
+    name: ClassVar[str] = "OperatorStatusChanged"
+    operator_id: int
+    status: str
+    reason: str
+    logged_in: bool
+    was_logged_in: bool
+    by_user_id: int | None
+    by_engine: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationQueued(Event):
+    name: ClassVar[str] = "ConversationQueued"
+    conversation_id: int
+    line_id: int
+    position: int
+    estimated_wait_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class OfferMade(Event):
+    name: ClassVar[str] = "OfferMade"
+    conversation_id: int
+    line_id: int
+    operator_ids: tuple[int, ...]
+    deadline: str
+
+
+@dataclass(frozen=True, slots=True)
+class OffersWithdrawn(Event):
+    name: ClassVar[str] = "OffersWithdrawn"
+    conversation_id: int
+    operator_ids: tuple[int, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OfferAccepted(Event):
+    name: ClassVar[str] = "OfferAccepted"
+    conversation_id: int
+    operator_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class OfferDeclined(Event):
+    name: ClassVar[str] = "OfferDeclined"
+    conversation_id: int
+    operator_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationPicked(Event):
+    name: ClassVar[str] = "ConversationPicked"
+    conversation_id: int
+    operator_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationTransferred(Event):
+    name: ClassVar[str] = "ConversationTransferred"
+    conversation_id: int
+    from_operator_id: int | None
+    to_operator_id: int | None
+    to_line_id: int | None
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationMoved(Event):
+    name: ClassVar[str] = "ConversationMoved"
+    conversation_id: int
+    from_line_id: int
+    to_line_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRequested(Event):
+    name: ClassVar[str] = "CallbackRequested"
+    conversation_id: int
+    line_id: int
+    contact_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AutomaticMessageQueued(Event):
+    name: ClassVar[str] = "AutomaticMessageQueued"
+    message_id: int
+    conversation_id: int
+    channel_id: int
+    template_key: str
+
+
+for _cls in (
+    OperatorStatusChanged,
+    ConversationQueued,
+    OfferMade,
+    OffersWithdrawn,
+    OfferAccepted,
+    OfferDeclined,
+    ConversationPicked,
+    ConversationTransferred,
+    ConversationMoved,
+    CallbackRequested,
+    AutomaticMessageQueued,
+):
+    CATALOGUE[_cls.name] = _cls

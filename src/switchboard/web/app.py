@@ -13,7 +13,7 @@ from switchboard.web.access import PrincipalCache
 from switchboard.web.middleware import RequestContext
 from switchboard.web.realtime import Hub
 from switchboard.web.realtime import router as ws_router
-from switchboard.web.routes import admin, auth, contacts, conversations, intake, ops
+from switchboard.web.routes import admin, auth, contacts, conversations, intake, ops, routing
 from switchboard.web.runtime import Runtime
 
 API = "/api/v1"
@@ -48,7 +48,15 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
     app.state.container = container
     app.state.principals = PrincipalCache()
     problems.install(app)
-    for router in (auth.router, intake.router, contacts.router, conversations.router, admin.router, ws_router):
+    for router in (
+        auth.router,
+        intake.router,
+        contacts.router,
+        conversations.router,
+        routing.router,
+        admin.router,
+        ws_router,
+    ):
         app.include_router(router, prefix=API)
     app.include_router(ops.router)
     app.add_middleware(RequestContext, body_limit=container.settings.body_limit_bytes)

@@ -444,3 +444,30 @@ class OperatorPatch(Strict):
     skills: dict[str, int] | None = None
     capacity: dict[str, int] | None = None
     max_total: int | None = Field(default=None, ge=1, le=200)
+
+
+# --- routing -----------------------------------------------------------------------------------------------
+
+
+class StatusIn(Strict):
+    status: str = Field(min_length=1, max_length=40, description="available, break, after_work or offline")
+    reason: str = Field(default="", max_length=200)
+
+
+class PresenceOut(BaseModel):
+    operator_id: int
+    status: str
+    reason: str
+    logged_in: bool
+
+
+class OfferOut(BaseModel):
+    conversation_id: int
+    line_id: int
+    deadline: datetime
+
+
+class TransferIn(Strict):
+    to_operator_id: BodyId | None = None
+    to_line_id: BodyId | None = None
+    note: str = Field(default="", max_length=1000)

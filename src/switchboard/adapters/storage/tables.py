@@ -59,6 +59,10 @@ users = Table(
     Column("capacity", Json, nullable=False),
     Column("max_total", Integer, nullable=False, server_default=text("10")),
     Column("status", String(40), nullable=False, server_default=text("'offline'")),
+    Column("status_reason", String(200), nullable=False, server_default=text("''")),
+    Column("status_since", UTCDateTime),
+    Column("logged_in", Boolean, nullable=False, server_default=text("false")),
+    Column("missed_offers", Integer, nullable=False, server_default=text("0")),
     Column("created_at", UTCDateTime, nullable=False),
 )
 
@@ -154,6 +158,8 @@ conversations = Table(
     Column("opened_at", UTCDateTime, nullable=False),
     Column("closed_at", UTCDateTime),
     Column("last_message_at", UTCDateTime, nullable=False),
+    Column("queued_at", UTCDateTime),  # entered its line's queue (routing age; kept across offers)
+    Column("assigned_at", UTCDateTime),
     *_source_columns(),
     Index(None, "contact_id", "channel_id", "status"),
     Index(None, "status", "line_id"),
@@ -177,6 +183,22 @@ messages = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("channel_id", "external_id"),
     Index(None, "conversation_id", "id"),
+)
+
+offers = Table(
+    "offers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False),
+    Column("operator_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("line_id", Id, ForeignKey("lines.id"), nullable=False),
+    Column("round", Integer, nullable=False),  # the engine's offer number: timer key offer:<conversation>:<round>
+    Column("state", String(12), nullable=False),  # open | accepted | declined | expired | withdrawn
+    Column("offered_at", UTCDateTime, nullable=False),
+    Column("deadline", UTCDateTime, nullable=False),
+    Column("decided_at", UTCDateTime),
+    Index(None, "conversation_id", "state"),
+    Index(None, "operator_id", "state"),
 )
 
 leads = Table(

@@ -22,16 +22,28 @@ from switchboard.adapters.storage.contacts import SqlContacts
 from switchboard.adapters.storage.conversations import SqlConversations, SqlMessages, SqlTimeline
 from switchboard.adapters.storage.database import Database
 from switchboard.adapters.storage.records import SqlAudit, SqlLeads
+from switchboard.adapters.storage.routing import SqlRouting
 from switchboard.application.ports.storage import Conflict, StorageUnavailable
 from switchboard.domain.events import Event
 
 _UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, OSError, TimeoutError, ConnectionError)
 
 
+RETRYABLE = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    original = getattr(error, "orig", None)
+    code = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    if code is None and original is not None:
+        code = getattr(getattr(original, "__cause__", None), "sqlstate", None)
+    return code if isinstance(code, str) else None
+
+
 def translate(error: BaseException) -> BaseException | None:
     """Map a driver error to the port's vocabulary; None when it is not a storage matter."""
-    if isinstance(error, IntegrityError):
-        return Conflict(str(error.orig))
+    if isinstance(error, IntegrityError) or _sqlstate(error) in RETRYABLE:
+        return Conflict(str(getattr(error, "orig", error)))
     if isinstance(error, _UNAVAILABLE):
         return StorageUnavailable(type(error).__name__)
     if isinstance(error, DBAPIError) and error.connection_invalidated:
@@ -75,6 +87,7 @@ class SqlUnitOfWork:
         self.users = SqlUsers(connection)
         self.tokens = SqlTokens(connection)
         self.audit = SqlAudit(connection)
+        self.routing = SqlRouting(connection)
 
     def emit(self, event: Event, at: datetime) -> None:
         if self._read_only:

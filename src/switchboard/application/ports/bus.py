@@ -68,5 +68,8 @@ class Bus(Protocol):
         private, transient queue for this process (websocket fan-out).
         """
 
+    async def declare(self, queue: str, *, topics: Sequence[str] = ("#",), max_attempts: int = 5) -> None:
+        """Create a named queue now, so events published before its consumer starts wait in it."""
+
     async def ping(self) -> bool:
         """True when the broker is reachable (readiness)."""

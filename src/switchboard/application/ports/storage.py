@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol, Self
 
 from switchboard.application.ports.bus import Envelope
+from switchboard.application.ports.routing import RoutingRepository
 from switchboard.domain.channels import Channel, ChannelKind
 from switchboard.domain.contacts import Contact, ContactTier
 from switchboard.domain.conversation import (
@@ -200,6 +201,7 @@ class UnitOfWork(Protocol):
     tokens: TokenRepository
     timeline: TimelineRepository
     audit: AuditRepository
+    routing: RoutingRepository
 
     def emit(self, event: Event, at: datetime) -> None:
         """Queue an event; it is written to the outbox by ``commit``."""

@@ -78,6 +78,13 @@ class RoutingEngine(Lifecycle):
         self.handlers[type(event)](event)
         return self.out
 
+    def resume(self, at: float) -> list[Decision]:
+        """After a restore: offer waiting conversations to every operator free to take them now."""
+        self.out = []
+        for op in sorted(self.operators.values(), key=lambda o: o.id):
+            self.serve(op, at)
+        return self.out
+
     def snapshot(self) -> EngineSnapshot:
         """The state to persist; `restore` on a fresh engine with the same lines rebuilds it."""
         return snapshots.take(self)

@@ -1,0 +1,1 @@
+"""Routing applied: the pure engine fed by committed events, its decisions written atomically."""

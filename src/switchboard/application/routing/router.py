@@ -1,0 +1,207 @@
+"""The router: one engine per process that leads routing, fed in order by committed events.
+
+Every input is an event that is already committed (an accept, a status change, a new
+conversation), so the engine only ever learns facts. Its decisions are written in one unit of
+work per input; when the database has moved on (``Stale``), the engine is rebuilt from it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from switchboard.application.context import Services
+from switchboard.application.ports.bus import Envelope
+from switchboard.application.ports.storage import ConversationQuery, UnitOfWork
+from switchboard.application.routing.apply import Applier, Stale
+from switchboard.application.routing.rebuild import configs, rebuild
+from switchboard.domain.channels import ChannelKind, media_of
+from switchboard.domain.conversation import ConversationStatus
+from switchboard.domain.line_settings import dnis_priority
+from switchboard.domain.routing import EngineSettings, RoutingEngine
+from switchboard.domain.routing import events as e
+from switchboard.domain.routing.config import LineConfig
+from switchboard.domain.routing.decisions import Decision
+
+log = logging.getLogger("switchboard.routing")
+S = ConversationStatus
+
+TOPICS = (
+    "ConversationOpened",
+    "ConversationReopened",
+    "MessageReceived",
+    "ReplyQueued",
+    "ConversationClosed",
+    "ConversationAssigned",
+    "OfferAccepted",
+    "OfferDeclined",
+    "ConversationPicked",
+    "ConversationTransferred",
+    "OperatorStatusChanged",
+    "LineChanged",
+    "OperatorChanged",
+)
+REBUILD = ("LineChanged", "OperatorChanged")
+Translated = list[Any] | None
+
+
+class Router:
+    def __init__(self, services: Services, settings: EngineSettings | None = None) -> None:
+        self.services = services
+        self.settings = settings
+        self.engine: RoutingEngine | None = None
+        self.lines: dict[str, LineConfig] = {}
+        self.rebuilds = 0
+        self._lock = asyncio.Lock()
+
+    def _now(self) -> datetime:
+        return self.services.clock.now()
+
+    async def start(self) -> None:
+        async with self._lock:
+            await self._rebuild()
+
+    async def _rebuild(self) -> None:
+        """Engine from the database, then offer what waits to whoever is free."""
+        now = self._now()
+        async with self.services.uow(read_only=True) as uow:
+            self.engine = await rebuild(uow, now, self.settings)
+            self.lines = {c.line_id: c for c in configs(await uow.lines.list())}
+        self.rebuilds += 1
+        await self._write(self.engine.resume(now.timestamp()), now, retry=False)
+
+    async def handle(self, envelope: Envelope) -> None:
+        """One committed event in; decisions out, written atomically."""
+        async with self._lock:
+            if self.engine is None:
+                await self._rebuild()
+            if envelope.name in REBUILD or _by_hand(envelope):
+                await self._rebuild()
+                return
+            now = self._now()
+            async with self.services.uow() as uow:
+                inputs = await self._translate(uow, envelope, now)
+                await uow.commit()
+            if inputs:
+                await self._decide(inputs, now)
+
+    async def fire_due(self) -> int:
+        """Fire every durable timer that is due; each fires once, in the same unit of work as its effects."""
+        fired = 0
+        async with self._lock:
+            if self.engine is None:
+                await self._rebuild()
+            now = self._now()
+            async with self.services.uow(read_only=True) as uow:
+                due = await uow.routing.due_timers(now, 500)
+            for key, _ in due:
+                fired += await self._fire(key, now)
+        return fired
+
+    async def _fire(self, key: str, now: datetime) -> int:
+        assert self.engine is not None
+        decisions = self.engine.handle(e.TimerFired(now.timestamp(), key))
+        try:
+            async with self.services.uow() as uow:
+                if not await uow.routing.claim_timer(key):
+                    raise Stale(f"timer {key} was already fired")
+                await self._apply_all(uow, decisions, now)
+                await uow.commit()
+        except Stale as stale:
+            log.info("routing rebuilt: %s", stale)
+            await self._rebuild()
+            return 0
+        return 1
+
+    async def _decide(self, inputs: Sequence[Any], now: datetime) -> None:
+        assert self.engine is not None
+        decisions: list[Decision] = []
+        for event in inputs:
+            decisions.extend(self.engine.handle(event))
+        await self._write(decisions, now, retry=True)
+
+    async def _write(self, decisions: list[Decision], now: datetime, *, retry: bool) -> None:
+        if not decisions:
+            return
+        try:
+            async with self.services.uow() as uow:
+                await self._apply_all(uow, decisions, now)
+                await uow.commit()
+        except Stale as stale:
+            log.info("routing rebuilt: %s", stale)
+            if retry:
+                await self._rebuild()
+
+    async def _apply_all(self, uow: UnitOfWork, decisions: list[Decision], now: datetime) -> None:
+        applier = Applier(uow, now, self.lines)
+        for decision in decisions:
+            await applier.apply(decision)
+
+    async def _translate(self, uow: UnitOfWork, envelope: Envelope, now: datetime) -> Translated:
+        p, at, name = envelope.payload, now.timestamp(), envelope.name
+        simple: dict[str, Callable[[], Any]] = {
+            "MessageReceived": lambda: e.CustomerMessaged(at, str(p["conversation_id"])),
+            "ReplyQueued": lambda: e.OperatorReplied(at, str(p["conversation_id"])),
+            "ConversationClosed": lambda: e.ConversationClosed(at, str(p["conversation_id"])),
+            "OfferAccepted": lambda: e.OfferAccepted(at, str(p["conversation_id"]), str(p["operator_id"])),
+            "OfferDeclined": lambda: e.OfferDeclined(at, str(p["conversation_id"]), str(p["operator_id"])),
+            "ConversationPicked": lambda: e.ConversationPicked(at, str(p["conversation_id"]), str(p["operator_id"])),
+            "ConversationTransferred": lambda: e.ConversationTransferred(
+                at,
+                str(p["conversation_id"]),
+                _opt(p.get("to_operator_id")),
+                _opt(p.get("to_line_id")),
+                str(p.get("note") or ""),
+            ),
+        }
+        if name in simple:
+            return [simple[name]()]
+        if name in ("ConversationOpened", "ConversationReopened"):
+            queued = await self._queued(uow, int(p["conversation_id"]), now, new=name == "ConversationOpened")
+            return [queued] if queued else None
+        if name == "OperatorStatusChanged" and not p.get("by_engine"):
+            return [_presence(p, at)]
+        return None
+
+    async def _queued(self, uow: UnitOfWork, conversation_id: int, now: datetime, *, new: bool) -> Any:
+        c = await uow.routing.conversation(conversation_id)
+        if c is None or c.status not in (S.NEW, S.QUEUED):
+            return None
+        await uow.routing.move(conversation_id, (S.NEW, S.QUEUED), S.QUEUED, now, fresh_queue=True)
+        earlier = await uow.conversations.list(ConversationQuery(contact_id=c.contact_id), 2, None)
+        line = await uow.lines.get(c.line_id)
+        return e.ConversationQueued(
+            at=now.timestamp(),
+            conversation_id=str(c.id),
+            line_id=str(c.line_id),
+            media=media_of(ChannelKind(c.channel_kind)).value,
+            contact_id=str(c.contact_id),
+            contact_name=c.contact_name,
+            vip=c.vip,
+            dnis_priority=dnis_priority(line.routing if line else {}, c.dialled_number),
+            last_operator_id=_opt(await uow.routing.last_operator(c.contact_id, c.line_id, c.id)),
+            responsible_operator_id=_opt(c.responsible_operator_id),
+            first_contact_ever=len(earlier) == 1,
+            new_conversation=new,
+        )
+
+
+def _opt(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _by_hand(envelope: Envelope) -> bool:
+    """A supervisor's assignment: the engine has no such event, so it relearns from the database."""
+    return envelope.name == "ConversationAssigned" and envelope.payload.get("by_user_id") is not None
+
+
+def _presence(p: dict[str, Any], at: float) -> Any:
+    operator = str(p["operator_id"])
+    if p["logged_in"] and not p["was_logged_in"]:
+        return e.OperatorLoggedIn(at, operator, status=str(p["status"]))
+    if not p["logged_in"] and p["was_logged_in"]:
+        return e.OperatorLoggedOut(at, operator)
+    return e.OperatorStatusChanged(at, operator, str(p["status"]), str(p.get("reason") or ""))
