@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -74,19 +74,24 @@ class Router:
         await self._write(self.engine.resume(now.timestamp()), now, retry=False)
 
     async def handle(self, envelope: Envelope) -> None:
-        """One committed event in; decisions out, written atomically."""
+        """One committed event in; its reads, the engine's decisions and their writes in one unit of work."""
         async with self._lock:
-            if self.engine is None:
+            if self.engine is None or envelope.name in REBUILD or _by_hand(envelope):
                 await self._rebuild()
-            if envelope.name in REBUILD or _by_hand(envelope):
+                if envelope.name in REBUILD or _by_hand(envelope):
+                    return
+            engine, now = self.engine, self._now()
+            assert engine is not None
+            try:
+                async with self.services.uow() as uow:
+                    inputs = await self._translate(uow, envelope, now)
+                    if inputs:
+                        decisions = [d for event in inputs for d in engine.handle(event)]
+                        await self._apply_all(uow, decisions, now)
+                    await uow.commit()
+            except Stale as stale:
+                log.info("routing rebuilt: %s", stale)
                 await self._rebuild()
-                return
-            now = self._now()
-            async with self.services.uow() as uow:
-                inputs = await self._translate(uow, envelope, now)
-                await uow.commit()
-            if inputs:
-                await self._decide(inputs, now)
 
     async def fire_due(self) -> int:
         """Fire every durable timer that is due; each fires once, in the same unit of work as its effects."""
@@ -115,13 +120,6 @@ class Router:
             await self._rebuild()
             return 0
         return 1
-
-    async def _decide(self, inputs: Sequence[Any], now: datetime) -> None:
-        assert self.engine is not None
-        decisions: list[Decision] = []
-        for event in inputs:
-            decisions.extend(self.engine.handle(event))
-        await self._write(decisions, now, retry=True)
 
     async def _write(self, decisions: list[Decision], now: datetime, *, retry: bool) -> None:
         if not decisions:
