@@ -93,15 +93,16 @@ def migrate() -> None:
 @app.command()
 def demo(force: bool = typer.Option(False, help="Load even when the database already has data.")) -> None:
     """Load demo data (lines, operators, 50 contacts with history) into an empty database."""
-    from switchboard.demo import load_demo
+    from switchboard.demo import DEMO_LOGINS, load_demo
 
     settings = _settings()
-    logins = _run(load_demo(settings, force=force))
-    if logins is None:
+    loaded = _run(load_demo(settings, force=force))
+    if loaded is None:
         typer.echo("the database already has data; demo not loaded (use --force to add it anyway)")
-        return
-    typer.echo(f"demo data loaded; sign in at http://{settings.host}:{settings.port} with:")
-    for login, password, role in logins:
+    else:
+        typer.echo("demo data loaded")
+    typer.echo(f"sign in at http://{settings.host}:{settings.port} — demo logins (when the demo is loaded):")
+    for login, password, role in DEMO_LOGINS:
         typer.echo(f"  {role:<11} {login} / {password}")
 
 

@@ -52,6 +52,23 @@ ANSWERS = [
 ]
 
 
+SALES_ROUTING = {
+    "mode": "evenly",
+    "actions": {
+        "welcome": "first_contact_ever",
+        "default_language": "ru",
+        "templates": {"welcome": {"ru": "Здравствуйте, {contact_name}! Менеджер ответит через минуту."}},
+    },
+}
+SUPPORT_ROUTING = {
+    "mode": "strict_order",
+    "forwarding_timeout_s": 60,
+    "auto_pause_after_missed": 3,
+    "calendar": {"weekly": {str(day): ["09:00-21:00"] for day in range(7)}},
+    "off_hours": {"action": "auto_reply"},
+}
+
+
 class WalkingClock:
     """A clock that moves forward by a few minutes on every read: history spread over two weeks."""
 
