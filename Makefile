@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: run test install lint typecheck imports bench clean
+.PHONY: run test install system-deps lint typecheck imports bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## Debian packages the tests use as real protocol peers (Dovecot for IMAP); installed when missing (needs root)
+system-deps:
+	@command -v dovecot >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; \
+	  else echo "dovecot-imapd is missing: sudo apt-get install dovecot-imapd (the IMAP tests need it)"; fi; }
 
 ## make run: install, migrate the embedded SQLite database under var/, load demo data when empty, serve on :8000
 run: install
@@ -31,7 +37,7 @@ imports: install
 	$(VENV)/bin/lint-imports
 
 ## make test: install, then lint, types, layer contracts and the whole suite (SQLite + PostgreSQL, memory bus + RabbitMQ)
-test: install lint typecheck imports
+test: install system-deps lint typecheck imports
 	$(VENV)/bin/pytest
 
 bench: install
