@@ -169,6 +169,11 @@ async def test_migrate_is_idempotent_and_demo_loads_once(place: Place, services:
     assert (signed_in.user.login, signed_in.user.role) == ("supervisor", Role.SUPERVISOR)
     users = await count_users(place)
     assert users == 5
+    # and its lines route: sales evenly with a welcome, support in strict order within working hours
+    async with services.uow(read_only=True) as uow:
+        lines = {line.name: line.routing for line in await uow.lines.list()}
+    assert (lines["Продажи"]["mode"], lines["Продажи"]["actions"]["welcome"]) == ("evenly", "first_contact_ever")
+    assert (lines["Поддержка"]["mode"], lines["Поддержка"]["forwarding_timeout_s"]) == ("strict_order", 60)
     # when it is loaded a second time, it says so and adds nothing
     second = place.run("demo")
     assert second.returncode == 0, second.stderr

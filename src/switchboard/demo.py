@@ -107,11 +107,19 @@ async def _populate(services: object, rng: random.Random) -> None:
         )
     admin = Principal(Role.ADMIN, users["admin"].id)
     operators = [users["olga"], users["ivan"], users["maria"]]
-    sales = await create_line(services, admin, Line(0, "Продажи", operator_ids=[u.id for u in operators]))
+    sales = await create_line(
+        services, admin, Line(0, "Продажи", operator_ids=[u.id for u in operators], routing=SALES_ROUTING)
+    )
     support = await create_line(
         services,
         admin,
-        Line(0, "Поддержка", create_lead_for_new_contact=False, operator_ids=[operators[0].id, operators[1].id]),
+        Line(
+            0,
+            "Поддержка",
+            create_lead_for_new_contact=False,
+            operator_ids=[operators[0].id, operators[1].id],
+            routing=SUPPORT_ROUTING,
+        ),
     )
     channels = [
         await create_channel(services, admin, ChannelKind.API, "Сайт (API)", sales.id, {}),
