@@ -160,7 +160,7 @@ async def _customer_story(
             await assign_conversation(services, admin, result.conversation_id, operator.id)
             me = Principal(Role.OPERATOR, operator.id)
             await send_reply(services, me, result.conversation_id, Reply(rng.choice(ANSWERS)))
-            if rng.random() < 0.6:
+            if rng.random() < 0.9:
                 await close_conversation(services, me, result.conversation_id)
 
 
