@@ -19,6 +19,7 @@ from switchboard.application.ports.bus import Bus
 from switchboard.application.ports.clock import Clock
 from switchboard.application.routing.router import Router
 from switchboard.config import Settings
+from switchboard.workers.mail import MailWorker
 from switchboard.workers.relay import OutboxRelay
 from switchboard.workers.routing import RoutingWorker
 
@@ -33,12 +34,15 @@ class Container:
     inbox: SqlInbox
     relay: OutboxRelay
     routing: RoutingWorker
+    mail: MailWorker | None = None
     stopped: bool = False
 
     async def start(self, *, migrate: bool = False) -> None:
         if migrate:
             await upgrade(self.database)
         await self.bus.start()
+        if self.mail is not None:
+            await self.mail.start()
         if self.settings.routing:
             await self.routing.start()
         else:
@@ -50,6 +54,8 @@ class Container:
         if self.stopped:
             return 0
         self.stopped = True
+        if self.mail is not None:
+            await self.mail.stop()
         await self.routing.stop()
         await self.relay.stop()
         left = await self.relay.drain(drain_seconds)
@@ -73,4 +79,7 @@ def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool 
     relay = OutboxRelay(outbox, bus, clock)
     database.on_commit(relay.wake)
     routing = RoutingWorker(Router(services), bus, LeaderLock(database))
-    return Container(settings, database, bus, services, outbox, SqlInbox(database), relay, routing)
+    mail = (
+        MailWorker(services, settings.smtp_host, settings.smtp_port, settings.files_dir) if settings.smtp_port else None
+    )
+    return Container(settings, database, bus, services, outbox, SqlInbox(database), relay, routing, mail)

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=12, ge=1, le=720)
     cookie_secure: bool = False
     db_pool_size: int = Field(default=20, ge=1, le=200)
+    smtp_port: int = Field(default=0, ge=0, le=65535)  # inbound SMTP for email channels; 0 = off
+    smtp_host: str = "127.0.0.1"
+    files_dir: str = "var/files"
     routing: bool = True  # this process may lead routing (one leader at a time by a PostgreSQL lock)
 
     @field_validator("database_url")

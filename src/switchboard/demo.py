@@ -124,7 +124,14 @@ async def _populate(services: object, rng: random.Random) -> None:
     channels = [
         await create_channel(services, admin, ChannelKind.API, "Сайт (API)", sales.id, {}),
         await create_channel(services, admin, ChannelKind.TELEGRAM, "Telegram-бот", sales.id, {}),
-        await create_channel(services, admin, ChannelKind.EMAIL, "support@shop.example", support.id, {}),
+        await create_channel(
+            services,
+            admin,
+            ChannelKind.EMAIL,
+            "support@shop.example",
+            support.id,
+            {"addresses": ["support@shop.example"]},
+        ),
         await create_channel(services, admin, ChannelKind.WHATSAPP, "WhatsApp", support.id, {}),
     ]
     for n in range(50):

@@ -202,6 +202,11 @@ class SqlMessages:
         ).first()
         return message_from_row(row) if row else None
 
+    async def set_delivery(self, message_id: int, status: DeliveryStatus, error: str | None) -> None:
+        await self._c.execute(
+            update(t.messages).where(t.messages.c.id == message_id).values(delivery_status=status.value, error=error)
+        )
+
     async def list(self, conversation_id: int, limit: int, before_id: int | None) -> list[Message]:
         statement = (
             select(t.messages)

@@ -1,0 +1,117 @@
+"""Mail that arrives for an email channel becomes a conversation message, through the same intake.
+
+The SMTP server (or the IMAP poller) hands every message here before it answers 250; so a
+failure here makes the sender retry, and nothing is lost. What is malformed is kept as a file
+and reported instead of being retried forever. Automatic mail (auto-replies, bulk, bounces) never
+enters routing: answering it would start a mail loop. Bounces set the delivery status of the
+message they are about.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from switchboard.adapters.email.errors import MalformedEmail
+from switchboard.adapters.email.files import FileStore
+from switchboard.adapters.email.model import AttachmentLimits, DeliveryAction, ParsedEmail
+from switchboard.adapters.email.parse import parse_message
+from switchboard.application.access import Principal
+from switchboard.application.context import Services
+from switchboard.application.delivery import DeliveryUpdate, record_delivery
+from switchboard.application.errors import ApplicationError
+from switchboard.application.intake import InboundMessage, Sender, receive_message
+from switchboard.domain.conversation import Attachment, DeliveryStatus
+from switchboard.domain.operators import Role
+
+log = logging.getLogger("switchboard.email")
+CONNECTOR = Principal(Role.INTEGRATION)
+OUTCOMES = {
+    DeliveryAction.FAILED: DeliveryStatus.FAILED,
+    DeliveryAction.DELIVERED: DeliveryStatus.DELIVERED,
+    DeliveryAction.RELAYED: DeliveryStatus.SENT,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one inbound mail (for logs, metrics and tests)."""
+
+    kind: str  # message | automatic | bounce | unknown_bounce | malformed | refused
+    detail: str = ""
+    conversation_id: int | None = None
+
+
+class EmailInbound:
+    def __init__(
+        self,
+        services: Services,
+        files: FileStore,
+        channel_for: Callable[[list[str]], int | None],
+        limits: AttachmentLimits | None = None,
+    ) -> None:
+        self._services = services
+        self._files = files
+        self._channel_for = channel_for
+        self._limits = limits or AttachmentLimits()
+
+    async def on_message(self, raw: bytes, envelope_from: str, rcpt_tos: list[str]) -> None:
+        """The SMTP server's callback; raising means 451 (try later)."""
+        outcome = await self.receive(raw, envelope_from, rcpt_tos)
+        log.info("email.%s %s", outcome.kind, outcome.detail)
+
+    async def receive(self, raw: bytes, envelope_from: str, rcpt_tos: list[str]) -> Outcome:
+        channel_id = self._channel_for(rcpt_tos)
+        original = self._files.put(raw, "message/rfc822", "original.eml")
+        if channel_id is None:
+            return Outcome("refused", f"no email channel for {', '.join(rcpt_tos)}; kept as {original.sha256}")
+        try:
+            parsed = parse_message(raw, limits=self._limits, envelope_from=envelope_from)
+        except MalformedEmail as error:
+            return Outcome("malformed", f"{error}; kept as {original.sha256}")
+        if parsed.delivery_report is not None:
+            return await self._bounce(channel_id, parsed)
+        if parsed.is_automatic:
+            return Outcome("automatic", f"{parsed.automatic_reason} from {parsed.from_.address}; not routed")
+        return await self._message(channel_id, parsed, raw, original.url)
+
+    async def _bounce(self, channel_id: int, parsed: ParsedEmail) -> Outcome:
+        report = parsed.delivery_report
+        assert report is not None
+        status = OUTCOMES.get(report.action)
+        if report.original_message_id is None or status is None:
+            return Outcome("unknown_bounce", f"{report.action.value}, no original message id")
+        errors = "; ".join(f"{r.recipient}: {r.status} {r.diagnostic}".strip() for r in report.recipients)
+        found = await record_delivery(
+            self._services, DeliveryUpdate(channel_id, report.original_message_id, status, errors or None)
+        )
+        if found is None:
+            return Outcome("unknown_bounce", f"about {report.original_message_id}, which we did not send")
+        return Outcome("bounce", f"message {found} {status.value}")
+
+    async def _message(self, channel_id: int, parsed: ParsedEmail, raw: bytes, original_url: str) -> Outcome:
+        attachments = [Attachment("original.eml", "message/rfc822", len(raw), original_url)]
+        for part in parsed.attachments:
+            stored = self._files.put(part.data, part.content_type, part.name)
+            attachments.append(Attachment(part.name, part.content_type, part.size, stored.url))
+        notes = [f"attachment {r.name!r} refused: {r.reason.value}" for r in parsed.rejected_attachments]
+        body = parsed.visible_text.strip()
+        if parsed.subject and not body.startswith(parsed.subject):
+            body = f"{parsed.subject}\n\n{body}".strip()
+        if notes:
+            body = f"{body}\n\n[{'; '.join(notes)}]"
+        external_id = parsed.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
+        message = InboundMessage(
+            channel_id,
+            Sender(parsed.from_.name or None, email=parsed.from_.address),
+            body,
+            external_id,
+            tuple(attachments),
+        )
+        try:
+            result = await receive_message(self._services, CONNECTOR, message)
+        except ApplicationError as error:  # bad sender address and the like: kept, reported, not retried
+            return Outcome("malformed", f"{error.detail}; kept as {original_url}")
+        return Outcome("message", f"conversation {result.conversation_id}", result.conversation_id)

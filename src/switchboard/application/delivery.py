@@ -1,0 +1,41 @@
+"""What happened to a message we sent: connectors' receipts and bounces set its delivery status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from switchboard.application.context import Services
+from switchboard.domain.conversation import DeliveryStatus, Direction
+from switchboard.domain.events import MessageStatusChanged
+
+# a status may only move forward: a late "delivered" must not undo a "read" or a "failed"
+ORDER = {
+    DeliveryStatus.QUEUED: 0,
+    DeliveryStatus.SENT: 1,
+    DeliveryStatus.DELIVERED: 2,
+    DeliveryStatus.READ: 3,
+    DeliveryStatus.FAILED: 4,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryUpdate:
+    channel_id: int
+    external_id: str
+    status: DeliveryStatus
+    error: str | None = None
+
+
+async def record_delivery(services: Services, update: DeliveryUpdate) -> int | None:
+    """Apply a receipt to the outbound message with this external id; None when no such message (reported by caller)."""
+    now = services.clock.now()
+    async with services.uow() as uow:
+        message = await uow.messages.find_by_external_id(update.channel_id, update.external_id)
+        if message is None or message.direction is not Direction.OUT:
+            return None
+        if ORDER.get(update.status, 0) <= ORDER.get(message.delivery_status, 0):
+            return message.id
+        await uow.messages.set_delivery(message.id, update.status, (update.error or "")[:1000] or None)
+        uow.emit(MessageStatusChanged(message.id, message.conversation_id, update.status.value), now)
+        await uow.commit()
+        return message.id
