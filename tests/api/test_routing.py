@@ -223,3 +223,32 @@ async def test_invalid_routing_settings_are_refused_naming_the_field(app_client:
     assert answer.json()["field"] == "routing.mode"
     line = (await app_client.get(f"/api/v1/lines/{desk.line_id}", headers=desk.as_("admin"))).json()
     assert line["routing"] == {}
+
+
+async def test_a_failed_write_rebuilds_the_engine_and_loses_nothing(
+    app_client: httpx.AsyncClient, desk: Desk, container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from switchboard.application.ports.storage import StorageUnavailable
+    from switchboard.application.routing.apply import Applier
+
+    await set_line(app_client, desk, mode="evenly")
+    await go(app_client, desk, "operator")
+    await settle(container)
+    # given the database fails while the first offer is being written
+    original = Applier._Offer
+    failures = [StorageUnavailable("connection lost")]
+
+    async def flaky(self: Applier, decision: Any) -> None:
+        if failures:
+            raise failures.pop()
+        await original(self, decision)
+
+    monkeypatch.setattr(Applier, "_Offer", flaky)
+    rebuilds = container.routing.router.rebuilds
+    # when a customer writes, then the redelivered event finds a rebuilt engine and the offer is made once
+    conversation_id = await write(app_client, desk, "+79160000701")
+    await settle(container)
+    assert container.routing.router.rebuilds == rebuilds + 1
+    assert await offers(app_client, desk, "operator") == [conversation_id]
+    async with container.services.uow(read_only=True) as uow:
+        assert len(await uow.routing.open_offers(conversation_id=conversation_id)) == 1

@@ -71,7 +71,11 @@ class Router:
             self.engine = await rebuild(uow, now, self.settings)
             self.lines = {c.line_id: c for c in configs(await uow.lines.list())}
         self.rebuilds += 1
-        await self._write(self.engine.resume(now.timestamp()), now, retry=False)
+        try:
+            await self._write(self.engine.resume(now.timestamp()), now, retry=False)
+        except Exception:
+            self.engine = None
+            raise
 
     async def handle(self, envelope: Envelope) -> None:
         """One committed event in; its reads, the engine's decisions and their writes in one unit of work."""
@@ -92,6 +96,10 @@ class Router:
             except Stale as stale:
                 log.info("routing rebuilt: %s", stale)
                 await self._rebuild()
+            except Exception:
+                # nothing was written, but the engine moved: forget it, and let the bus deliver again
+                self.engine = None
+                raise
 
     async def fire_due(self) -> int:
         """Fire every durable timer that is due; each fires once, in the same unit of work as its effects."""
@@ -119,6 +127,9 @@ class Router:
             log.info("routing rebuilt: %s", stale)
             await self._rebuild()
             return 0
+        except Exception:
+            self.engine = None  # the timer is still in the table; it fires again after a rebuild
+            raise
         return 1
 
     async def _write(self, decisions: list[Decision], now: datetime, *, retry: bool) -> None:
