@@ -54,7 +54,7 @@ class Database:
                 pool_size=pool_size,
                 max_overflow=pool_size,
                 pool_pre_ping=False,
-                pool_timeout=5,
+                pool_timeout=30,
                 connect_args={"timeout": 5, "command_timeout": 15},
             )
         self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
