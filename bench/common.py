@@ -487,6 +487,7 @@ def switchboard_env(database_url: str) -> dict[str, str]:
         SWITCHBOARD_LOG_LEVEL="warning",
         SWITCHBOARD_LOG_FORMAT="json",
         SWITCHBOARD_BUS_URL="memory://",
+        SWITCHBOARD_ROUTING="false",  # intake alone; bench/routing_applied.py measures routing
     )
     return env
 
