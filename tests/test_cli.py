@@ -7,6 +7,7 @@ What the command wrote is then checked through the application itself (``load_se
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -304,3 +305,16 @@ def test_tokens_create_refuses_a_blank_name(place: Place) -> None:
         "",
         "switchboard: name must be 1 to 200 characters (name)\n",
     )
+
+
+def test_contacts_duplicates_prints_jsonl_and_refuses_a_bad_score(place: Place) -> None:
+    # given a migrated database with the demo (no duplicates among its contacts)
+    assert place.run("demo").returncode == 0
+    found = place.run("contacts", "duplicates", "--format", "jsonl")
+    assert found.returncode == 0, found.stderr
+    for line in found.stdout.splitlines():
+        pair = json.loads(line)
+        assert set(pair) >= {"a", "b", "score"}
+    bad = place.run("contacts", "duplicates", "--min-score", "2")
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "switchboard: --min-score must be greater than 0 and at most 1"

@@ -20,6 +20,8 @@ users_app = typer.Typer(help="People who use the desk.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+contacts_app = typer.Typer(help="The contact base.", no_args_is_help=True)
+app.add_typer(contacts_app, name="contacts")
 
 
 def _settings() -> Settings:
@@ -143,6 +145,34 @@ async def _with_services(action: Any) -> Any:
         return await action(container.services)
     finally:
         await container.database.dispose()
+
+
+@contacts_app.command("duplicates")
+def contacts_duplicates(
+    min_score: float = typer.Option(0.82, "--min-score", help="Pairs scoring at least this (0 < S <= 1)."),
+    output: str = typer.Option("jsonl", "--format", help="jsonl (one pair a line) or table."),
+) -> None:
+    """Print pairs of contacts that are probably one person: {"a": ID, "b": ID, "score": S}."""
+    import json
+
+    from switchboard.application.duplicates import duplicate_candidates
+
+    if not 0.0 < min_score <= 1.0:
+        typer.echo("switchboard: --min-score must be greater than 0 and at most 1", err=True)
+        raise typer.Exit(2)
+    if output not in ("jsonl", "table"):
+        typer.echo("switchboard: --format must be jsonl or table", err=True)
+        raise typer.Exit(2)
+    candidates = _run(_with_services(lambda s: duplicate_candidates(s, min_score)))
+    for pair in candidates:
+        if output == "table":
+            why = ", ".join(f"{r.field} {r.similarity:.2f}" for r in pair.reasons if r.similarity > 0)
+            typer.echo(f"{pair.a:>8} {pair.b:>8}  {pair.score:.3f}  {why}")
+            continue
+        line: dict[str, object] = {"a": pair.a, "b": pair.b, "score": round(pair.score, 4)}
+        if pair.a_external_id or pair.b_external_id:
+            line.update(a_external_id=pair.a_external_id, b_external_id=pair.b_external_id)
+        typer.echo(json.dumps(line, ensure_ascii=False))
 
 
 def _register_simulator() -> None:

@@ -111,6 +111,15 @@ class SqlContacts:
         identities = await self._identities([row.id for row in rows]) if rows else {}
         return [contact_from_row(row, identities.get(row.id, [])) for row in rows]
 
+    async def batch(self, after_id: int, limit: int) -> list[Contact]:
+        rows = (
+            await self._c.execute(
+                select(t.contacts).where(t.contacts.c.id > after_id).order_by(t.contacts.c.id).limit(limit)
+            )
+        ).all()
+        identities = await self._identities([row.id for row in rows]) if rows else {}
+        return [contact_from_row(row, identities.get(row.id, [])) for row in rows]
+
     async def update(self, contact_id: int, fields: Mapping[str, Any], at: datetime) -> None:
         values = dict(fields)
         if "name" in values:

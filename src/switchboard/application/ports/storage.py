@@ -87,6 +87,9 @@ class ContactRepository(Protocol):
 
     async def add_identity(self, contact_id: int, identity: Identity, at: datetime) -> None: ...
     async def search(self, query: ContactQuery, limit: int, offset: int) -> list[Contact]: ...
+    async def batch(self, after_id: int, limit: int) -> list[Contact]:
+        """Contacts with their identities in id order after ``after_id`` (for whole-base jobs)."""
+
     async def update(self, contact_id: int, fields: Mapping[str, Any], at: datetime) -> None: ...
     async def is_new(self, contact_id: int) -> bool:
         """True while the contact has no conversation yet."""
