@@ -88,9 +88,22 @@ def routing_on() -> bool:
 
 
 @pytest.fixture
-async def container(database_url: str, clock: ManualClock, routing_on: bool) -> AsyncIterator[Container]:
+def extra_settings() -> dict[str, object]:
+    """Settings a test module needs beyond the defaults (override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+async def container(
+    database_url: str, clock: ManualClock, routing_on: bool, extra_settings: dict[str, object]
+) -> AsyncIterator[Container]:
     settings = load_settings(
-        database_url=database_url, bus_url="memory://", bus_namespace=f"t{RUN}", db_pool_size=5, routing=routing_on
+        database_url=database_url,
+        bus_url="memory://",
+        bus_namespace=f"t{RUN}",
+        db_pool_size=5,
+        routing=routing_on,
+        **extra_settings,
     )
     built = build(settings, clock=clock, fast_hashing=True)
     await empty_tables(built.database)

@@ -17,7 +17,7 @@ from switchboard.adapters.storage.uow import SqlUnitOfWorkFactory
 from switchboard.application.context import Services
 from switchboard.application.ports.bus import Bus
 from switchboard.application.ports.clock import Clock
-from switchboard.application.routing.router import Router
+from switchboard.application.routing.router import Router, engine_settings
 from switchboard.config import Settings
 from switchboard.workers.mail import MailWorker
 from switchboard.workers.relay import OutboxRelay
@@ -74,11 +74,12 @@ def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool 
         hasher=Argon2Hasher(fast=fast_hashing),
         signer=JwtSigner(settings.secret_key, lifetime=timedelta(hours=settings.session_hours)),
         default_region=settings.default_region,
+        custom_statuses=tuple(sorted(settings.custom_statuses.items())),
     )
     outbox = SqlOutboxStore(database)
     relay = OutboxRelay(outbox, bus, clock)
     database.on_commit(relay.wake)
-    routing = RoutingWorker(Router(services), bus, LeaderLock(database))
+    routing = RoutingWorker(Router(services, engine_settings(services)), bus, LeaderLock(database))
     mail = (
         MailWorker(services, settings.smtp_host, settings.smtp_port, settings.files_dir) if settings.smtp_port else None
     )

@@ -57,10 +57,22 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=12, ge=1, le=720)
     cookie_secure: bool = False
     db_pool_size: int = Field(default=20, ge=1, le=200)
+    custom_statuses: dict[str, Literal["out", "last"]] = Field(
+        default_factory=dict, description='admin-defined statuses and their effect, e.g. {"training": "out"}'
+    )
     smtp_port: int = Field(default=0, ge=0, le=65535)  # inbound SMTP for email channels; 0 = off
     smtp_host: str = "127.0.0.1"
     files_dir: str = "var/files"
     routing: bool = True  # this process may lead routing (one leader at a time by a PostgreSQL lock)
+
+    @field_validator("custom_statuses")
+    @classmethod
+    def _statuses(cls, value: dict[str, str]) -> dict[str, str]:
+        builtin = {"available", "after_work", "break", "offline"}
+        for name in value:
+            if not 1 <= len(name.strip()) <= 40 or name in builtin:
+                raise ValueError(f"status {name!r} must be 1 to 40 characters and not a built-in status")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -54,6 +54,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "/api/v1/conversations/{conversation_id}/transfer": {"post": STAFF},
     "/api/v1/me/status": {"put": OPERATOR},
     "/api/v1/me/offers": {"get": OPERATOR},
+    "/api/v1/statuses": {"get": STAFF},
     "/api/v1/operators/{operator_id}/status": {"put": MANAGERS},
     "/api/v1/lines": {"get": STAFF, "post": ADMIN},
     "/api/v1/lines/{line_id}": {"get": STAFF, "patch": MANAGERS},

@@ -18,3 +18,4 @@ class Services:
     signer: SessionSigner
     default_region: str = "RU"
     catalog: CatalogCache = field(default_factory=CatalogCache)
+    custom_statuses: tuple[tuple[str, str], ...] = ()  # (name, effect: "out" | "last")

@@ -28,7 +28,6 @@ from switchboard.domain.operators import Role
 from switchboard.domain.routing.model import BUILTIN_STATUSES, OFFLINE
 
 S = ConversationStatus
-STATUSES = frozenset(BUILTIN_STATUSES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +45,9 @@ async def set_status(
     require_role(principal, Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR)
     if principal.role is Role.OPERATOR and principal.user_id != operator_id:
         raise Forbidden("operators set their own status")
-    if status not in STATUSES:
-        raise InvalidInput(f"status must be one of: {', '.join(sorted(STATUSES))}", field="status")
+    known = statuses(services)
+    if status not in known:
+        raise InvalidInput(f"status must be one of: {', '.join(sorted(known))}", field="status")
     if len(reason) > 200:
         raise InvalidInput("reason is longer than 200 characters", field="reason")
     now = services.clock.now()
@@ -61,6 +61,13 @@ async def set_status(
         uow.emit(OperatorStatusChanged(operator_id, status, reason, logged_in, was, principal.user_id), now)
         await uow.commit()
     return Presence(operator_id, status, reason, logged_in)
+
+
+def statuses(services: Services) -> dict[str, str]:
+    """Every status an operator can be in, with its effect on routing: routed, last (routed after others) or out."""
+    found = {name: effect.value for name, effect in BUILTIN_STATUSES.items()}
+    found.update(dict(services.custom_statuses))
+    return found
 
 
 async def my_offers(services: Services, principal: Principal) -> list[OpenOffer]:

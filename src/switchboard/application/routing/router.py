@@ -25,6 +25,7 @@ from switchboard.domain.routing import EngineSettings, RoutingEngine
 from switchboard.domain.routing import events as e
 from switchboard.domain.routing.config import LineConfig
 from switchboard.domain.routing.decisions import Decision
+from switchboard.domain.routing.model import CustomStatus, Effect
 
 log = logging.getLogger("switchboard.routing")
 S = ConversationStatus
@@ -196,6 +197,11 @@ class Router:
             first_contact_ever=len(earlier) == 1,
             new_conversation=new,
         )
+
+
+def engine_settings(services: Services) -> EngineSettings:
+    """The engine's deployment-wide settings: admin-defined statuses with their effect."""
+    return EngineSettings(custom_statuses=tuple(CustomStatus(n, Effect(e)) for n, e in services.custom_statuses))
 
 
 def _opt(value: object) -> str | None:

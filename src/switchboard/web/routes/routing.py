@@ -86,3 +86,9 @@ async def transfer(
         note=body.note,
     )
     return Response(status_code=204)
+
+
+@router.get("/statuses", response_model=dict[str, str], **allow(*STAFF))
+async def statuses(request: Request) -> dict[str, str]:
+    """Every status an operator can be in, with its effect: routed, last (after everyone available) or out."""
+    return uc.statuses(container(request).services)
