@@ -13,10 +13,11 @@ from switchboard.application.ports.storage import UnitOfWork
 from switchboard.domain.calendar import valid_time_zone
 from switchboard.domain.channels import Channel, ChannelKind
 from switchboard.domain.events import ChannelChanged, LineChanged, OperatorChanged
-from switchboard.domain.line_settings import line_config
+from switchboard.domain.line_settings import line_config, split_rules
 from switchboard.domain.lines import Line
 from switchboard.domain.operators import Role, User, validate_capacity
 from switchboard.domain.routing.config import InvalidConfig
+from switchboard.domain.routing.split import SplitRule
 
 STAFF = (Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR)
 MANAGERS = (Role.ADMIN, Role.SUPERVISOR)
@@ -41,9 +42,12 @@ async def create_channel(
     name = name.strip()
     if not 1 <= len(name) <= 200:
         raise InvalidInput("name must be 1 to 200 characters", field="name")
+    rules = check_channel_settings(settings)
     now = services.clock.now()
     async with services.uow() as uow:
         await _existing_line(uow, line_id)
+        for rule in rules:
+            await _existing_line(uow, int(rule.line_id))
         channel = await uow.channels.add(kind, name, line_id, settings, now)
         await uow.audit.add(now, "channel.create", "channel", channel.id, {"kind": kind.value}, *_audit_args(principal))
         uow.emit(ChannelChanged(channel.id), now)
@@ -77,6 +81,8 @@ async def update_channel(
             raise NotFound(f"channel {channel_id} does not exist")
         if "line_id" in fields:
             await _existing_line(uow, int(fields["line_id"]))
+        for rule in check_channel_settings(fields.get("settings") or {}):
+            await _existing_line(uow, int(rule.line_id))
         await uow.channels.update(channel_id, fields)
         await uow.audit.add(
             now, "channel.update", "channel", channel_id, {"fields": sorted(fields)}, *_audit_args(principal)
@@ -87,6 +93,14 @@ async def update_channel(
         channel = await uow.channels.get(channel_id)
     assert channel is not None
     return channel
+
+
+def check_channel_settings(settings: Mapping[str, Any]) -> tuple[SplitRule, ...]:
+    try:
+        return split_rules(settings)
+    except InvalidConfig as error:
+        field, message = error.errors[0]
+        raise InvalidInput(f"{field}: {message}", field=field) from error
 
 
 # --- lines ----------------------------------------------------------------------------------

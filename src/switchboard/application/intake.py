@@ -35,8 +35,10 @@ from switchboard.domain.events import (
 )
 from switchboard.domain.identity import Identity, IdentityKind, normalize_identity
 from switchboard.domain.leads import lead_title
+from switchboard.domain.line_settings import split_rules
 from switchboard.domain.lines import Line
 from switchboard.domain.operators import Role
+from switchboard.domain.routing.split import InboundFacts, choose_line
 from switchboard.domain.source import Source
 from switchboard.domain.timeline import summarize
 
@@ -60,6 +62,7 @@ class InboundMessage:
     external_id: str | None = None
     attachments: tuple[Attachment, ...] = ()
     source: Source = field(default_factory=Source)
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +133,7 @@ async def _receive_once(
             if earlier is not None:
                 return earlier
         contact_id, created = await _identify(uow, message.sender, identities, channel, now)
+        line = await _split(uow, channel, line, message, contact_id, now)
         conversation, opened = await _conversation_for(uow, contact_id, channel, line, message.source, now)
         stored = await uow.messages.add(
             NewMessage(
@@ -177,6 +181,25 @@ async def _route(
     if line is None:
         raise NotFound(f"line {channel.line_id} of channel {channel.id} does not exist")
     return channel, line
+
+
+async def _split(
+    uow: UnitOfWork, channel: Channel, line: Line, message: InboundMessage, contact_id: int, now: datetime
+) -> Line:
+    """The line this message's conversation belongs to: the channel's split rules, else the channel's line."""
+    rules = split_rules(channel.settings)
+    if not rules:
+        return line
+    segments: frozenset[str] = frozenset()
+    if any(rule.segments for rule in rules):
+        contact = await uow.contacts.get(contact_id)
+        segments = frozenset({contact.tier.value}) if contact else frozenset()
+    facts = InboundFacts(message.source.dialled_number or "", message.body, message.language or "", segments)
+    chosen = int(choose_line(rules, facts, now.timestamp(), str(line.id)))
+    if chosen == line.id:
+        return line
+    target = await uow.lines.get(chosen)
+    return target if target is not None and target.active else line
 
 
 async def _earlier_delivery(uow: UnitOfWork, channel: Channel, external_id: str) -> IntakeResult | None:

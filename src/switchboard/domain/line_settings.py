@@ -22,6 +22,7 @@ from switchboard.domain.routing.config import (
     Overflow,
 )
 from switchboard.domain.routing.model import Mode
+from switchboard.domain.routing.split import SplitRule
 
 E = TypeVar("E", Mode, Overflow, OffHours, Welcome)
 
@@ -224,3 +225,45 @@ def _date(raw: object, field: str, errors: list[tuple[str, str]]) -> date | None
     except ValueError:
         errors.append((field, f"{raw!r} is not a date such as 2026-12-31"))
         return None
+
+
+def split_rules(settings: Mapping[str, Any]) -> tuple[SplitRule, ...]:
+    """A channel's rules that send its conversations to other lines; raises InvalidConfig naming each bad field.
+
+    ``{"split_rules": [{"line_id": 2, "dnis": ["+74951230000"], "keywords": ["счёт"], "languages": ["en"],
+    "segments": ["vip"], "hours": ["09:00-18:00"], "time_zone": "Europe/Moscow"}]}`` — all given conditions
+    must hold; the first rule that matches wins; no match keeps the channel's own line.
+    """
+    raw = settings.get("split_rules")
+    if raw is None:
+        return ()
+    errors: list[tuple[str, str]] = []
+    if not isinstance(raw, list):
+        raise InvalidConfig([("settings.split_rules", "must be a list")])
+    rules = [_split_rule(item, f"settings.split_rules.{i}", errors) for i, item in enumerate(raw)]
+    if errors:
+        raise InvalidConfig(errors)
+    return tuple(rule for rule in rules if rule is not None)
+
+
+def _split_rule(item: object, field: str, errors: list[tuple[str, str]]) -> SplitRule | None:
+    if not isinstance(item, Mapping) or not isinstance(item.get("line_id"), int):
+        errors.append((field, "must be an object with a line_id"))
+        return None
+    words: dict[str, frozenset[str]] = {}
+    for name in ("dnis", "keywords", "languages", "segments"):
+        values = item.get(name) or []
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            errors.append((f"{field}.{name}", "must be a list of texts"))
+            values = []
+        words[name] = frozenset(values)
+    zone = item.get("time_zone", "UTC")
+    return SplitRule(
+        line_id=str(item["line_id"]),
+        dnis=words["dnis"],
+        keywords=words["keywords"],
+        languages=words["languages"],
+        segments=words["segments"],
+        hours=_ranges(item.get("hours") or [], f"{field}.hours", errors),
+        time_zone=zone if isinstance(zone, str) else "UTC",
+    )

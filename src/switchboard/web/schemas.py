@@ -129,6 +129,7 @@ class InboundIn(Strict):
     text: str = Field(default="", max_length=64_000)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
     source: SourceIn = Field(default_factory=SourceIn)
+    language: str | None = Field(default=None, min_length=2, max_length=16, description="e.g. ru, en (split rules)")
 
 
 class InboundOut(BaseModel):

@@ -38,6 +38,7 @@ async def inbound(
         external_id=body.external_id,
         attachments=tuple(Attachment(a.name, a.content_type, a.size, a.url) for a in body.attachments),
         source=body.source.to_domain(),
+        language=body.language,
     )
     result = await receive_message(container(request).services, principal, message, kind=ChannelKind.API)
     if result.duplicate:
