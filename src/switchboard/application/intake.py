@@ -257,7 +257,7 @@ async def _conversation_for(
     if latest is not None and latest.status is not ConversationStatus.CLOSED:
         return latest, False
     window = timedelta(seconds=line.reopen_window_seconds)
-    if latest is not None and latest.closed_at is not None and now - latest.closed_at <= window:
+    if latest is not None and latest.closed_at is not None and now - latest.closed_at < window:
         latest.apply(ConversationAction.REOPEN)
         latest.closed_at = None
         await uow.timeline.add(

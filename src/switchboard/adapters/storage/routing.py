@@ -13,6 +13,8 @@ from switchboard.adapters.storage import tables as t
 from switchboard.application.ports.routing import ActiveConversation, OpenOffer, RoutableOperator
 from switchboard.domain.conversation import OPEN_STATUSES, ConversationStatus
 
+S = ConversationStatus
+
 OPEN = "open"
 
 
@@ -224,6 +226,25 @@ class SqlRouting:
             .where(t.users.c.id == user_id)
             .values(status=status, status_reason=reason, status_since=since, logged_in=logged_in)
         )
+
+    async def release_operator(self, operator_id: int, at: datetime) -> list[int]:
+        c, o = t.conversations.c, t.offers.c
+        held = [S.ASSIGNED.value, S.WAITING.value]
+        ids = [
+            r.id for r in await self._c.execute(select(c.id).where(c.assignee_id == operator_id, c.status.in_(held)))
+        ]
+        if ids:
+            await self._c.execute(
+                update(t.conversations)
+                .where(c.id.in_(ids))
+                .values(status=S.QUEUED.value, assignee_id=None, queued_at=func.coalesce(c.queued_at, at))
+            )
+        await self._c.execute(
+            update(t.offers)
+            .where(o.operator_id == operator_id, o.state == OPEN)
+            .values(state="withdrawn", decided_at=at)
+        )
+        return ids
 
     async def schedule_timer(self, key: str, due_at: datetime, at: datetime) -> None:
         moved = await self._c.execute(update(t.timers).where(t.timers.c.key == key).values(due_at=due_at))

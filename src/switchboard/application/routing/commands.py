@@ -58,6 +58,8 @@ async def set_status(
         was = next((o.logged_in for o in await uow.routing.operators() if o.id == operator_id), False)
         logged_in = status != OFFLINE
         await uow.routing.set_presence(operator_id, status, reason, now, logged_in)
+        if was and not logged_in:  # leaving routing: what she holds goes back to the queue with her
+            await uow.routing.release_operator(operator_id, now)
         uow.emit(OperatorStatusChanged(operator_id, status, reason, logged_in, was, principal.user_id), now)
         await uow.commit()
     return Presence(operator_id, status, reason, logged_in)

@@ -192,7 +192,7 @@ class Router:
             contact_name=c.contact_name,
             vip=c.vip,
             dnis_priority=dnis_priority(line.routing if line else {}, c.dialled_number),
-            last_operator_id=_opt(await uow.routing.last_operator(c.contact_id, c.line_id, c.id)),
+            last_operator_id=_opt(c.assignee_id or await uow.routing.last_operator(c.contact_id, c.line_id, c.id)),
             responsible_operator_id=_opt(c.responsible_operator_id),
             first_contact_ever=len(earlier) == 1,
             new_conversation=new,
