@@ -17,7 +17,7 @@ from switchboard.adapters.storage.uow import SqlUnitOfWorkFactory
 from switchboard.application.context import Services
 from switchboard.application.ports.bus import Bus
 from switchboard.application.ports.clock import Clock
-from switchboard.application.routing.router import Router, engine_settings
+from switchboard.application.routing.router import Router, RoutingElsewhere, engine_settings
 from switchboard.config import Settings
 from switchboard.workers.mail import MailWorker
 from switchboard.workers.relay import OutboxRelay
@@ -48,6 +48,12 @@ class Container:
         else:
             await self.routing.declare()
         self.relay.start()
+
+    async def queue_position(self, conversation_id: int) -> tuple[int, float | None] | None:
+        """Asked of the engine; only the process leading routing has it (RoutingElsewhere otherwise)."""
+        if not self.routing.leading:
+            raise RoutingElsewhere("this process does not lead routing")
+        return await self.routing.router.position(conversation_id)
 
     async def stop(self, *, drain_seconds: float = 10.0) -> int:
         """Graceful: drain the outbox, then stop; returns how many events stayed unsent. Idempotent."""

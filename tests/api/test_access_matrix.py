@@ -55,6 +55,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "/api/v1/me/status": {"put": OPERATOR},
     "/api/v1/me/offers": {"get": OPERATOR},
     "/api/v1/statuses": {"get": STAFF},
+    "/api/v1/conversations/{conversation_id}/position": {"get": STAFF | frozenset({"integration"})},
     "/api/v1/operators/{operator_id}/status": {"put": MANAGERS},
     "/api/v1/lines": {"get": STAFF, "post": ADMIN},
     "/api/v1/lines/{line_id}": {"get": STAFF, "patch": MANAGERS},
@@ -69,6 +70,14 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "/metrics": {"get": PUBLIC},
 }
 ROUTES = [(method, path) for path, methods in EXPECTED.items() for method in methods]
+
+
+@pytest.fixture
+def routing_on() -> bool:
+    """The matrix runs with routing, so the routes that ask the engine answer for real."""
+    return True
+
+
 # routes whose success needs routing state the matrix desk does not set up (an open offer, a manual line):
 # a 409 from them means the access rule let the caller through to the state rule
 STATE_DEPENDENT = frozenset(
@@ -77,6 +86,7 @@ STATE_DEPENDENT = frozenset(
         ("post", "/api/v1/conversations/{conversation_id}/decline"),
         ("post", "/api/v1/conversations/{conversation_id}/pick"),
         ("post", "/api/v1/conversations/{conversation_id}/transfer"),
+        ("get", "/api/v1/conversations/{conversation_id}/position"),
     }
 )
 

@@ -34,3 +34,19 @@ async def test_only_an_admin_changes_roles(app_client: httpx.AsyncClient, desk: 
         f"/api/v1/operators/{desk.operator_id}", headers=desk.as_("admin"), json={"role": "supervisor"}
     )
     assert promoted.json()["role"] == "supervisor"
+
+
+async def test_a_process_that_does_not_route_says_so_when_asked_a_queue_position(
+    app_client: httpx.AsyncClient, desk: Desk
+) -> None:
+    # given this test's service runs without routing (another process would lead it)
+    made = await app_client.post(
+        "/api/v1/inbound",
+        headers=desk.as_("integration"),
+        json={"channel_id": desk.channel_id, "text": "hi", "sender": {"phone": "+79161001400"}},
+    )
+    answer = await app_client.get(
+        f"/api/v1/conversations/{made.json()['conversation_id']}/position", headers=desk.as_("integration")
+    )
+    assert (answer.status_code, answer.headers["retry-after"]) == (503, "1")
+    assert answer.json()["detail"] == "this process does not lead routing"

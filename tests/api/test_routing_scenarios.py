@@ -555,3 +555,117 @@ async def test_wrap_up_puts_the_operator_in_after_work_then_back_to_available(
     # then she is available again and gets the waiting conversation
     assert await operator_status(app_client, desk, desk.operator_id) == "available"
     assert await offers(app_client, desk, "operator") == [second]
+
+
+# --- 12. skills, thanks on close, least talk time ---------------------------------------------------------------
+
+
+async def _skills(client: httpx.AsyncClient, desk: Desk, olga: dict[str, int], ivan: dict[str, int]) -> None:
+    for operator_id, skills in ((desk.operator_id, olga), (desk.other_operator_id, ivan)):
+        answer = await client.patch(
+            f"/api/v1/operators/{operator_id}", headers=desk.as_("admin"), json={"skills": skills}
+        )
+        assert answer.status_code == 200, answer.text
+    channel = await client.patch(
+        f"/api/v1/channels/{desk.channel_id}", headers=desk.as_("admin"), json={"settings": {"skills": ["en"]}}
+    )
+    assert channel.status_code == 200, channel.text
+
+
+async def test_a_channel_that_needs_a_skill_is_offered_only_to_operators_who_have_it(
+    app_client: httpx.AsyncClient, desk: Desk, container: Container
+) -> None:
+    # given an English-speaking channel, olga without English and ivan with it
+    await _skills(app_client, desk, {"de": 9}, {"en": 5})
+    await base.set_line(app_client, desk, mode="evenly")
+    await base.go(app_client, desk, "operator")
+    await base.go(app_client, desk, "operator2")
+    await settle(container)
+    # when a customer writes, then only ivan is offered it, even though olga is as free
+    conversation_id = await write(app_client, desk, "+79161001200")
+    await settle(container)
+    assert (await offers(app_client, desk, "operator"), await offers(app_client, desk, "operator2")) == (
+        [],
+        [conversation_id],
+    )
+
+
+async def test_best_skill_prefers_the_higher_proficiency(
+    app_client: httpx.AsyncClient, desk: Desk, container: Container
+) -> None:
+    await _skills(app_client, desk, {"en": 3}, {"en": 9})
+    await base.set_line(app_client, desk, mode="best_skill")
+    await base.go(app_client, desk, "operator")
+    await base.go(app_client, desk, "operator2")
+    await settle(container)
+    conversation_id = await write(app_client, desk, "+79161001201")
+    await settle(container)
+    assert (await offers(app_client, desk, "operator"), await offers(app_client, desk, "operator2")) == (
+        [],
+        [conversation_id],
+    )
+
+
+async def test_thanks_and_a_rating_request_follow_the_close(
+    app_client: httpx.AsyncClient, desk: Desk, container: Container
+) -> None:
+    await base.set_line(
+        app_client,
+        desk,
+        mode="evenly",
+        actions={
+            "thank_you_on_close": True,
+            "rating_request_on_close": True,
+            "default_language": "ru",
+            "templates": {
+                "thank_you": {"ru": "Спасибо, {contact_name}!"},
+                "rating_request": {"ru": "Оцените нас от 1 до 5"},
+            },
+        },
+    )
+    await base.go(app_client, desk, "operator")
+    await settle(container)
+    conversation_id = await write(app_client, desk, "+79161001202")
+    await settle(container)
+    taken = await app_client.post(f"/api/v1/conversations/{conversation_id}/accept", headers=desk.as_("operator"))
+    assert taken.status_code == 204
+    closed = await app_client.post(f"/api/v1/conversations/{conversation_id}/close", headers=desk.as_("operator"))
+    assert closed.status_code == 200
+    await settle(container)
+    listed = await app_client.get(f"/api/v1/conversations/{conversation_id}/messages", headers=desk.as_("supervisor"))
+    system = [m["text"] for m in listed.json() if m["author_kind"] == "system"]
+    assert sorted(system) == ["Оцените нас от 1 до 5", "Спасибо, +79161001202!"]
+
+
+# --- 13. the customer's place in the queue -----------------------------------------------------------------------
+
+
+async def test_the_customer_learns_their_place_and_wait(
+    app_client: httpx.AsyncClient, desk: Desk, container: Container
+) -> None:
+    # given nobody available and two customers waiting on the line
+    await base.set_line(app_client, desk, mode="evenly")
+    first = await write(app_client, desk, "+79161001300")
+    second = await write(app_client, desk, "+79161001301")
+    await settle(container)
+    # when the website asks where they are, then the first is next and the second after it
+    places = []
+    for conversation_id in (first, second):
+        answer = await app_client.get(
+            f"/api/v1/conversations/{conversation_id}/position", headers=desk.as_("integration")
+        )
+        assert answer.status_code == 200, answer.text
+        places.append((answer.json()["position"], answer.json()["estimated_wait_s"]))
+    assert [p for p, _ in places] == [1, 2]
+    assert places[0][1] is None  # nobody staffs the line yet, so no estimate
+    # and once olga (room for one chat) is offered the first, it leaves the queue and the second moves up
+    capped = await app_client.patch(
+        f"/api/v1/operators/{desk.operator_id}", headers=desk.as_("admin"), json={"capacity": {"chat": 1}}
+    )
+    assert capped.status_code == 200
+    await base.go(app_client, desk, "operator")
+    await settle(container)
+    gone = await app_client.get(f"/api/v1/conversations/{first}/position", headers=desk.as_("integration"))
+    assert (gone.status_code, gone.json()["detail"]) == (409, "the conversation is not waiting in a queue")
+    moved = await app_client.get(f"/api/v1/conversations/{second}/position", headers=desk.as_("integration"))
+    assert moved.json()["position"] == 1

@@ -36,3 +36,8 @@ class InvalidInput(ApplicationError):
 class StateConflict(ApplicationError):
     status = 409
     title = "Conflict"
+
+
+class Unavailable(ApplicationError):
+    status = 503
+    title = "Service unavailable"

@@ -85,9 +85,17 @@ class _Reader:
 
 
 def line_config(
-    line_id: int, name: str, time_zone: str, operator_ids: Sequence[int], settings: Mapping[str, Any]
+    line_id: int,
+    name: str,
+    time_zone: str,
+    operator_ids: Sequence[int],
+    settings: Mapping[str, Any],
+    operator_skills: Mapping[int, Mapping[str, int]] | None = None,
 ) -> LineConfig:
-    """The engine's configuration of a line; raises InvalidConfig listing every bad field."""
+    """The engine's configuration of a line; raises InvalidConfig listing every bad field.
+
+    A member's skills are the ones the line gives them, else the operator's own (their profile).
+    """
     errors: list[tuple[str, str]] = []
     unknown = sorted(set(settings) - KNOWN)
     errors.extend((f"routing.{key}", "is not a routing setting") for key in unknown)
@@ -96,7 +104,7 @@ def line_config(
         line_id=str(line_id),
         name=name,
         mode=read.choice("mode", Mode, Mode.EVENLY),
-        members=_members(settings.get("members"), operator_ids, errors),
+        members=_members(settings.get("members"), operator_ids, errors, operator_skills or {}),
         forwarding_timeout_s=read.number("forwarding_timeout_s", 60.0) or 60.0,
         wrap_up_s=read.number("wrap_up_s", 0.0) or 0.0,
         sticky_wait_s=read.number("sticky_wait_s", 0.0) or 0.0,
@@ -122,10 +130,12 @@ def dnis_priority(settings: Mapping[str, Any], dialled_number: str | None) -> in
     return value if isinstance(value, int) else 0
 
 
-def _members(raw: object, operator_ids: Sequence[int], errors: list[tuple[str, str]]) -> tuple[Member, ...]:
+def _members(
+    raw: object, operator_ids: Sequence[int], errors: list[tuple[str, str]], own: Mapping[int, Mapping[str, int]]
+) -> tuple[Member, ...]:
     """Members in order: the settings' list with tiers and skills, else the line's operators."""
     if raw is None:
-        return tuple(Member(str(operator_id)) for operator_id in operator_ids)
+        return tuple(Member(str(operator_id), 1, dict(own.get(operator_id, {}))) for operator_id in operator_ids)
     if not isinstance(raw, list):
         errors.append(("routing.members", "must be a list"))
         return ()
@@ -137,7 +147,7 @@ def _members(raw: object, operator_ids: Sequence[int], errors: list[tuple[str, s
             continue
         if item["operator_id"] not in operator_ids:
             errors.append((f"{field}.operator_id", "is not an operator of this line"))
-        skills = item.get("skills") or {}
+        skills = item.get("skills") or own.get(item["operator_id"], {})
         if not isinstance(skills, Mapping) or not all(isinstance(v, int) for v in skills.values()):
             errors.append((f"{field}.skills", "must map skill names to levels 1..10"))
             skills = {}

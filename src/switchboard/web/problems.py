@@ -51,6 +51,8 @@ async def _validation(_: Request, error: RequestValidationError) -> JSONResponse
 
 async def _application(_: Request, error: ApplicationError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    if error.status == 503:
+        headers = {"Retry-After": "1"}
     return problem(error.status, error.title, error.detail, field=error.field, headers=headers)
 
 

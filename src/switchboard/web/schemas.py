@@ -472,3 +472,9 @@ class TransferIn(Strict):
     to_operator_id: BodyId | None = None
     to_line_id: BodyId | None = None
     note: str = Field(default="", max_length=1000)
+
+
+class PositionOut(BaseModel):
+    conversation_id: int
+    position: int = Field(description="1 = next to be offered")
+    estimated_wait_s: float | None = Field(description="None while nobody staffs the line")

@@ -52,9 +52,16 @@ class Applier:
             return
         await handler(decision)
 
+    async def _closed_meanwhile(self, conversation: int) -> bool:
+        """Closed after the engine decided: its ConversationClosed event follows and settles the engine, no rebuild."""
+        current = await self.uow.routing.conversation(conversation)
+        return current is not None and current.status is S.CLOSED
+
     async def _Offer(self, x: d.Offer) -> None:
         conversation = int(x.conversation_id)
         if not await self.uow.routing.move(conversation, WAITING_STATES, S.OFFERED, self.now):
+            if await self._closed_meanwhile(conversation):
+                return
             raise Stale(f"conversation {conversation} is no longer waiting")
         operators = [int(o) for o in x.operator_ids]
         deadline = instant(x.deadline)
@@ -66,6 +73,8 @@ class Applier:
         current = await self.uow.routing.conversation(conversation)
         if current is not None and current.status is S.ASSIGNED and current.assignee_id == operator:
             return  # already written by the accept that caused it
+        if current is not None and current.status is S.CLOSED:
+            return  # accepted and closed before the engine heard of the accept; the close event follows
         if not await self.uow.routing.move(conversation, WAITING_STATES, S.ASSIGNED, self.now, assignee_id=operator):
             raise Stale(f"conversation {conversation} cannot be assigned now")
         await self.uow.routing.settle_offers(conversation, [operator], "accepted", self.now)

@@ -8,7 +8,9 @@ learned handle times) restart from their defaults.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from switchboard.application.ports.routing import ActiveConversation, RoutableOperator
 from switchboard.application.ports.storage import UnitOfWork
@@ -29,18 +31,28 @@ log = logging.getLogger("switchboard.routing")
 S = ConversationStatus
 
 
-def configs(lines: list[Line]) -> list[LineConfig]:
+def configs(lines: list[Line], skills: Mapping[int, Mapping[str, int]]) -> list[LineConfig]:
     """Every active line as the engine takes it; a line whose stored settings fail keeps the defaults."""
     found = []
     for line in lines:
         if not line.active:
             continue
         try:
-            found.append(line_config(line.id, line.name, line.time_zone, line.operator_ids, line.routing))
+            found.append(line_config(line.id, line.name, line.time_zone, line.operator_ids, line.routing, skills))
         except InvalidConfig as error:
             log.error("line %s has invalid routing settings, using defaults: %s", line.id, error)
-            found.append(line_config(line.id, line.name, line.time_zone, line.operator_ids, {}))
+            found.append(line_config(line.id, line.name, line.time_zone, line.operator_ids, {}, skills))
     return found
+
+
+async def operator_skills(uow: UnitOfWork) -> dict[int, dict[str, int]]:
+    return {user.id: dict(user.skills) for user in await uow.users.list(None)}
+
+
+def required_skills(settings: Mapping[str, Any]) -> frozenset[str]:
+    """Skills an operator needs for a channel's conversations (``settings.skills``, e.g. ["en"])."""
+    skills = settings.get("skills") or []
+    return frozenset(s for s in skills if isinstance(s, str)) if isinstance(skills, list) else frozenset()
 
 
 def capacity(operator: RoutableOperator) -> Capacity:
@@ -50,7 +62,8 @@ def capacity(operator: RoutableOperator) -> Capacity:
 async def rebuild(uow: UnitOfWork, now: datetime, settings: EngineSettings | None = None) -> RoutingEngine:
     lines = await uow.lines.list()
     operators = await uow.routing.operators()
-    engine = RoutingEngine(configs(lines), [OperatorProfile(str(o.id), capacity(o)) for o in operators], settings)
+    lines_config = configs(lines, await operator_skills(uow))
+    engine = RoutingEngine(lines_config, [OperatorProfile(str(o.id), capacity(o)) for o in operators], settings)
     routing_by_line = {line.id: line.routing for line in lines}
     timers = dict(await uow.routing.timers())
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -58,8 +71,16 @@ async def rebuild(uow: UnitOfWork, now: datetime, settings: EngineSettings | Non
     offers: dict[int, list[int]] = {}
     for offer in await uow.routing.open_offers():
         offers.setdefault(offer.conversation_id, []).append(offer.operator_id)
+    skills = {channel.id: required_skills(channel.settings) for channel in await uow.channels.list()}
     conversations = [
-        _conversation(c, seq, offers.get(c.id, []), timers, routing_by_line.get(c.line_id, {}))
+        _conversation(
+            c,
+            seq,
+            offers.get(c.id, []),
+            timers,
+            routing_by_line.get(c.line_id, {}),
+            skills.get(c.channel_id, frozenset()),
+        )
         for seq, c in enumerate(await uow.routing.active_conversations(), start=1)
     ]
     snapshot = EngineSnapshot(
@@ -91,7 +112,12 @@ def _operator(o: RoutableOperator, handled: int, timers: dict[str, datetime], no
 
 
 def _conversation(
-    c: ActiveConversation, seq: int, offered_to: list[int], timers: dict[str, datetime], routing: dict[str, object]
+    c: ActiveConversation,
+    seq: int,
+    offered_to: list[int],
+    timers: dict[str, datetime],
+    routing: dict[str, object],
+    skills: frozenset[str],
 ) -> ConversationSnapshot | None:
     state = _state(c, offered_to)
     if state is None:
@@ -112,6 +138,7 @@ def _conversation(
         contact_name=c.contact_name,
         vip=c.vip,
         dnis_priority=dnis_priority(routing, c.dialled_number),
+        skills=skills,
         operator_id=str(c.assignee_id) if c.assignee_id else None,
         assigned_at=(c.assigned_at or c.opened_at).timestamp(),
         offered_to=tuple(str(o) for o in offered_to),

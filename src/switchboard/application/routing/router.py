@@ -17,14 +17,14 @@ from switchboard.application.context import Services
 from switchboard.application.ports.bus import Envelope
 from switchboard.application.ports.storage import ConversationQuery, UnitOfWork
 from switchboard.application.routing.apply import Applier, Stale
-from switchboard.application.routing.rebuild import configs, rebuild
+from switchboard.application.routing.rebuild import configs, operator_skills, rebuild, required_skills
 from switchboard.domain.channels import ChannelKind, media_of
 from switchboard.domain.conversation import ConversationStatus
 from switchboard.domain.line_settings import dnis_priority
 from switchboard.domain.routing import EngineSettings, RoutingEngine
 from switchboard.domain.routing import events as e
 from switchboard.domain.routing.config import LineConfig
-from switchboard.domain.routing.decisions import Decision
+from switchboard.domain.routing.decisions import Decision, KeepWaiting
 from switchboard.domain.routing.model import CustomStatus, Effect
 
 log = logging.getLogger("switchboard.routing")
@@ -49,6 +49,10 @@ REBUILD = ("LineChanged", "OperatorChanged")
 Translated = list[Any] | None
 
 
+class RoutingElsewhere(Exception):
+    """Another process leads routing; ask again (a load balancer will land on it eventually)."""
+
+
 class Router:
     def __init__(self, services: Services, settings: EngineSettings | None = None) -> None:
         self.services = services
@@ -70,7 +74,7 @@ class Router:
         now = self._now()
         async with self.services.uow(read_only=True) as uow:
             self.engine = await rebuild(uow, now, self.settings)
-            self.lines = {c.line_id: c for c in configs(await uow.lines.list())}
+            self.lines = {c.line_id: c for c in configs(await uow.lines.list(), await operator_skills(uow))}
         self.rebuilds += 1
         try:
             await self._write(self.engine.resume(now.timestamp()), now, retry=False)
@@ -101,6 +105,17 @@ class Router:
                 # nothing was written, but the engine moved: forget it, and let the bus deliver again
                 self.engine = None
                 raise
+
+    async def position(self, conversation_id: int) -> tuple[int, float | None] | None:
+        """Place in the queue (1 = next) and estimated wait; None when the conversation is not waiting."""
+        async with self._lock:
+            if self.engine is None:
+                await self._rebuild()
+            assert self.engine is not None
+            for decision in self.engine.handle(e.PositionRequested(self._now().timestamp(), str(conversation_id))):
+                if isinstance(decision, KeepWaiting):
+                    return decision.position, decision.estimated_wait_s
+            return None
 
     async def fire_due(self) -> int:
         """Fire every durable timer that is due; each fires once, in the same unit of work as its effects."""
@@ -183,6 +198,7 @@ class Router:
         await uow.routing.move(conversation_id, (S.NEW, S.QUEUED), S.QUEUED, now, fresh_queue=True)
         earlier = await uow.conversations.list(ConversationQuery(contact_id=c.contact_id), 2, None)
         line = await uow.lines.get(c.line_id)
+        channel = await uow.channels.get(c.channel_id)
         return e.ConversationQueued(
             at=now.timestamp(),
             conversation_id=str(c.id),
@@ -194,6 +210,7 @@ class Router:
             dnis_priority=dnis_priority(line.routing if line else {}, c.dialled_number),
             last_operator_id=_opt(c.assignee_id or await uow.routing.last_operator(c.contact_id, c.line_id, c.id)),
             responsible_operator_id=_opt(c.responsible_operator_id),
+            skills=required_skills(channel.settings if channel else {}),
             first_contact_ever=len(earlier) == 1,
             new_conversation=new,
         )

@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 
 from switchboard.application.access import Principal
+from switchboard.application.errors import StateConflict, Unavailable
 from switchboard.application.routing import commands as uc
+from switchboard.application.routing.router import RoutingElsewhere
 from switchboard.domain.operators import Role
 from switchboard.web.access import MANAGERS, STAFF, allow, container, current_principal
-from switchboard.web.schemas import OfferOut, PathId, PresenceOut, StatusIn, TransferIn
+from switchboard.web.schemas import OfferOut, PathId, PositionOut, PresenceOut, StatusIn, TransferIn
 
 router = APIRouter(tags=["routing"])
 OPERATOR = (Role.OPERATOR,)
@@ -92,3 +94,22 @@ async def transfer(
 async def statuses(request: Request) -> dict[str, str]:
     """Every status an operator can be in, with its effect: routed, last (after everyone available) or out."""
     return uc.statuses(container(request).services)
+
+
+@router.get(
+    "/conversations/{conversation_id}/position",
+    response_model=PositionOut,
+    **allow(Role.INTEGRATION, *STAFF),
+    responses={409: {"description": "not waiting in a queue"}, 503: {"description": "ask again: routing moves"}},
+)
+async def position(
+    conversation_id: PathId, request: Request, principal: Principal = Depends(current_principal)
+) -> PositionOut:
+    """The customer's place in the queue (1 = next) and the estimated wait, for a widget or a bot to tell them."""
+    try:
+        found = await container(request).queue_position(conversation_id)
+    except RoutingElsewhere as error:
+        raise Unavailable(str(error)) from error
+    if found is None:
+        raise StateConflict("the conversation is not waiting in a queue", field="conversation_id")
+    return PositionOut(conversation_id=conversation_id, position=found[0], estimated_wait_s=found[1])
