@@ -669,3 +669,82 @@ async def test_the_customer_learns_their_place_and_wait(
     assert (gone.status_code, gone.json()["detail"]) == (409, "the conversation is not waiting in a queue")
     moved = await app_client.get(f"/api/v1/conversations/{second}/position", headers=desk.as_("integration"))
     assert moved.json()["position"] == 1
+
+
+# --- 14. least talk time, off hours elsewhere, a full queue ----------------------------------------------------
+
+
+async def test_least_talk_time_prefers_the_operator_who_talked_less_today(
+    app_client: httpx.AsyncClient, desk: Desk, container: Container, clock: ManualClock
+) -> None:
+    await base.set_line(app_client, desk, mode="least_talk_time")
+    await base.go(app_client, desk, "operator")
+    await base.go(app_client, desk, "operator2")
+    await settle(container)
+    # given olga talked 10 minutes and ivan 10 seconds
+    for who, phone, seconds in (("operator", "+79161001500", 600), ("operator2", "+79161001501", 10)):
+        conversation_id = await write(app_client, desk, phone)
+        await settle(container)
+        if conversation_id not in await offers(app_client, desk, who):
+            await app_client.post(
+                f"/api/v1/conversations/{conversation_id}/decline",
+                headers=desk.as_("operator2" if who == "operator" else "operator"),
+            )
+            await settle(container)
+        await accept(app_client, desk, who, conversation_id)
+        await settle(container)
+        clock.advance(seconds=seconds)
+        await close(app_client, desk, who, conversation_id)
+        await settle(container)
+    # when the next customer writes, then ivan (less talk time) is offered it
+    next_one = await write(app_client, desk, "+79161001502")
+    await settle(container)
+    assert (await offers(app_client, desk, "operator2"), await offers(app_client, desk, "operator")) == ([next_one], [])
+
+
+@pytest.mark.parametrize("action", ["overflow", "callback"])
+async def test_off_hours_can_send_to_another_line_or_ask_for_a_callback(
+    app_client: httpx.AsyncClient, desk: Desk, container: Container, action: str
+) -> None:
+    night = await second_line(app_client, desk)
+    await base.set_line(
+        app_client,
+        desk,
+        mode="evenly",
+        calendar={"weekly": {"0": ["14:00-18:00"]}},
+        off_hours={"action": action, "line_id": night},
+    )
+    await base.go(app_client, desk, "operator2")
+    await settle(container)
+    conversation_id = await write(app_client, desk, "+79161001600")
+    await settle(container)
+    state = await base.conversation(app_client, desk, conversation_id)
+    if action == "overflow":
+        assert state["line_id"] == night
+        assert await offers(app_client, desk, "operator2") == [conversation_id]
+    else:
+        timeline = await app_client.get(
+            f"/api/v1/contacts/{state['contact_id']}/timeline", headers=desk.as_("operator")
+        )
+        assert "callback_requested" in [e["kind"] for e in timeline.json()["items"]]
+
+
+async def test_a_full_queue_refuses_politely_and_closes(
+    app_client: httpx.AsyncClient, desk: Desk, container: Container
+) -> None:
+    await base.set_line(
+        app_client,
+        desk,
+        mode="evenly",
+        limits={"max_queue_length": 1, "overflow": "refuse"},
+        actions={"templates": {"queue_full": {"ru": "Все операторы заняты, напишите нам позже."}}},
+    )
+    waiting = await write(app_client, desk, "+79161001700")
+    refused = await write(app_client, desk, "+79161001701")
+    await settle(container)
+    assert (await base.conversation(app_client, desk, waiting))["status"] == "queued"
+    assert (await base.conversation(app_client, desk, refused))["status"] == "closed"
+    said = await app_client.get(f"/api/v1/conversations/{refused}/messages", headers=desk.as_("supervisor"))
+    assert [m["text"] for m in said.json() if m["author_kind"] == "system"] == [
+        "Все операторы заняты, напишите нам позже."
+    ]
