@@ -572,33 +572,27 @@ async def _skills(client: httpx.AsyncClient, desk: Desk, olga: dict[str, int], i
     assert channel.status_code == 200, channel.text
 
 
-async def test_a_channel_that_needs_a_skill_is_offered_only_to_operators_who_have_it(
-    app_client: httpx.AsyncClient, desk: Desk, container: Container
+@pytest.mark.parametrize(
+    ("mode", "olga", "ivan"),
+    [("evenly", {"de": 9}, {"en": 5}), ("best_skill", {"en": 3}, {"en": 9})],
+    ids=["only-who-has-the-skill", "best-skill-prefers-higher-proficiency"],
+)
+async def test_a_channel_that_needs_a_skill_goes_to_the_operator_who_has_it_best(
+    app_client: httpx.AsyncClient,
+    desk: Desk,
+    container: Container,
+    mode: str,
+    olga: dict[str, int],
+    ivan: dict[str, int],
 ) -> None:
-    # given an English-speaking channel, olga without English and ivan with it
-    await _skills(app_client, desk, {"de": 9}, {"en": 5})
-    await base.set_line(app_client, desk, mode="evenly")
+    # given an English-speaking channel; olga without English or weaker in it, ivan with it
+    await _skills(app_client, desk, olga, ivan)
+    await base.set_line(app_client, desk, mode=mode)
     await base.go(app_client, desk, "operator")
     await base.go(app_client, desk, "operator2")
     await settle(container)
     # when a customer writes, then only ivan is offered it, even though olga is as free
     conversation_id = await write(app_client, desk, "+79161001200")
-    await settle(container)
-    assert (await offers(app_client, desk, "operator"), await offers(app_client, desk, "operator2")) == (
-        [],
-        [conversation_id],
-    )
-
-
-async def test_best_skill_prefers_the_higher_proficiency(
-    app_client: httpx.AsyncClient, desk: Desk, container: Container
-) -> None:
-    await _skills(app_client, desk, {"en": 3}, {"en": 9})
-    await base.set_line(app_client, desk, mode="best_skill")
-    await base.go(app_client, desk, "operator")
-    await base.go(app_client, desk, "operator2")
-    await settle(container)
-    conversation_id = await write(app_client, desk, "+79161001201")
     await settle(container)
     assert (await offers(app_client, desk, "operator"), await offers(app_client, desk, "operator2")) == (
         [],
