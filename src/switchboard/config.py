@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     smtp_port: int = Field(default=0, ge=0, le=65535)  # inbound SMTP for email channels; 0 = off
     smtp_host: str = "127.0.0.1"
     files_dir: str = "var/files"
+    disconnect_grace_seconds: float = Field(default=60.0, ge=0, le=3600)  # 0: never sign out on disconnect
     routing: bool = True  # this process may lead routing (one leader at a time by a PostgreSQL lock)
 
     @field_validator("custom_statuses")

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from switchboard import __version__
+from switchboard.application.routing.commands import sign_out_disconnected
 from switchboard.web import problems
 from switchboard.web.access import PrincipalCache
 from switchboard.web.middleware import RequestContext
@@ -26,7 +27,11 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if manage_lifecycle:
             await container.start()
-        hub = Hub(container.bus)
+        hub = Hub(
+            container.bus,
+            lambda operator_id: sign_out_disconnected(container.services, operator_id),
+            container.settings.disconnect_grace_seconds,
+        )
         await hub.start()
         app.state.hub = hub
         try:

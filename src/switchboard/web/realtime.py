@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,17 +61,28 @@ class Client:
 
 
 class Hub:
-    """One bus subscription per process, fanned out to the connected clients."""
+    """One bus subscription per process, fanned out to the connected clients.
 
-    def __init__(self, bus: Bus) -> None:
+    When an operator's last socket closes and none opens again within the grace period, they are
+    signed out of routing (their conversations go back to the queue).
+    """
+
+    def __init__(
+        self, bus: Bus, on_gone: Callable[[int], Awaitable[object]] | None = None, grace_seconds: float = 0.0
+    ) -> None:
         self._bus = bus
         self._clients: set[Client] = set()
         self._subscription: Subscription | None = None
+        self._on_gone = on_gone
+        self._grace = grace_seconds
+        self._watches: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         self._subscription = await self._bus.subscribe(None, self._deliver)
 
     async def stop(self) -> None:
+        for task in list(self._watches):
+            task.cancel()
         if self._subscription is not None:
             await self._subscription.cancel()
             self._subscription = None
@@ -90,6 +102,24 @@ class Hub:
 
     def leave(self, client: Client) -> None:
         self._clients.discard(client)
+        user_id = client.principal.user_id
+        if self._on_gone is None or self._grace <= 0 or client.principal.role is not Role.OPERATOR or user_id is None:
+            return
+        if not self._connected(user_id):
+            task = asyncio.create_task(self._watch(user_id))
+            self._watches.add(task)
+            task.add_done_callback(self._watches.discard)
+
+    def _connected(self, user_id: int) -> bool:
+        return any(c.principal.user_id == user_id for c in self._clients)
+
+    async def _watch(self, user_id: int) -> None:
+        await asyncio.sleep(self._grace)
+        if not self._connected(user_id) and self._on_gone is not None:
+            try:
+                await self._on_gone(user_id)
+            except Exception:
+                log.exception("ws.sign_out_failed", user_id=user_id)
 
     @property
     def connected(self) -> int:

@@ -65,6 +65,16 @@ async def set_status(
     return Presence(operator_id, status, reason, logged_in)
 
 
+async def sign_out_disconnected(services: Services, operator_id: int) -> bool:
+    """The operator's desk lost its connection and did not come back: out of routing, their work requeued."""
+    async with services.uow(read_only=True) as uow:
+        routable = next((o for o in await uow.routing.operators() if o.id == operator_id), None)
+    if routable is None or not routable.logged_in:
+        return False
+    await set_status(services, Principal(Role.SUPERVISOR), operator_id, OFFLINE, "disconnected")
+    return True
+
+
 def statuses(services: Services) -> dict[str, str]:
     """Every status an operator can be in, with its effect on routing: routed, last (routed after others) or out."""
     found = {name: effect.value for name, effect in BUILTIN_STATUSES.items()}
