@@ -12,14 +12,15 @@ from datetime import UTC, datetime, timedelta
 
 from switchboard.application.access import Principal
 from switchboard.application.catalog import NewUser, create_channel, create_line, create_user
+from switchboard.application.context import Services
 from switchboard.application.conversations import Reply, assign_conversation, close_conversation, send_reply
 from switchboard.application.intake import InboundMessage, Sender, receive_message
 from switchboard.bootstrap import build
 from switchboard.config import Settings
-from switchboard.domain.channels import ChannelKind
+from switchboard.domain.channels import Channel, ChannelKind
 from switchboard.domain.identity import IdentityKind
 from switchboard.domain.lines import Line
-from switchboard.domain.operators import Role
+from switchboard.domain.operators import Role, User
 from switchboard.domain.source import Source
 
 PEOPLE = [
@@ -96,10 +97,7 @@ async def load_demo(settings: Settings, *, force: bool = False) -> list[tuple[st
     return DEMO_LOGINS
 
 
-async def _populate(services: object, rng: random.Random) -> None:
-    from switchboard.application.context import Services
-
-    assert isinstance(services, Services)
+async def _populate(services: Services, rng: random.Random) -> None:
     users = {}
     for login, name, role, password in PEOPLE:
         users[login] = await create_user(
@@ -139,19 +137,13 @@ async def _populate(services: object, rng: random.Random) -> None:
 
 
 async def _customer_story(
-    services: object, admin: Principal, operators: list[object], channels: list[object], rng: random.Random, n: int
+    services: Services, admin: Principal, operators: list[User], channels: list[Channel], rng: random.Random, n: int
 ) -> None:
-    from switchboard.application.context import Services
-    from switchboard.domain.channels import Channel
-    from switchboard.domain.operators import User
-
-    assert isinstance(services, Services)
     name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
     phone = f"+7916{rng.randint(1_000_000, 9_999_999)}"
     email = f"client{n}@mail.example"
     for visit in range(rng.randint(1, 3)):
         channel = rng.choice(channels)
-        assert isinstance(channel, Channel)
         sender = _sender_for(channel.kind, name, phone, email, n)
         source = Source(utm_source=rng.choice(["yandex", "google", "vk", None]), utm_campaign="autumn-sale")
         result = await receive_message(
@@ -163,7 +155,6 @@ async def _customer_story(
         )
         if rng.random() < 0.7:
             operator = rng.choice(operators)
-            assert isinstance(operator, User)
             await assign_conversation(services, admin, result.conversation_id, operator.id)
             me = Principal(Role.OPERATOR, operator.id)
             await send_reply(services, me, result.conversation_id, Reply(rng.choice(ANSWERS)))

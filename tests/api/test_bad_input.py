@@ -516,9 +516,7 @@ async def test_assigning_to_someone_who_is_not_an_active_operator_is_a_422(
         assert answer.json()["field"] == "operator_id"
         assert answer.json()["detail"] == "operator_id: Input should be greater than or equal to 1"
     else:
-        assert_problem(
-            answer, problem(422, "Invalid input", f"user {target} is not an active operator", "operator_id")
-        )
+        assert_problem(answer, problem(422, "Invalid input", f"user {target} is not an active operator", "operator_id"))
     assert await row_counts(container) == rows
     state = (await app_client.get(f"/api/v1/conversations/{conversation}", headers=desk.as_("supervisor"))).json()
     assert (state["status"], state["assignee_id"]) == ("assigned", desk.operator_id)

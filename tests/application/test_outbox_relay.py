@@ -102,6 +102,23 @@ async def test_redelivered_event_is_handled_once(container: Container) -> None:
     assert handled == [41]
 
 
+async def test_an_event_whose_handler_failed_is_handled_when_delivered_again(container: Container) -> None:
+    attempts: list[int] = []
+
+    async def flaky(envelope: Envelope) -> None:
+        attempts.append(envelope.event_id)
+        if len(attempts) == 1:
+            raise RuntimeError("the handler's dependency is down")
+
+    once = consume_once(container.inbox, container.services.clock, "probe", flaky)
+    envelope = Envelope(42, "ContactCreated", container.services.clock.now(), {"contact_id": 1})
+    with pytest.raises(RuntimeError):
+        await once(envelope)
+    await once(envelope)
+    await once(envelope)
+    assert attempts == [42, 42]
+
+
 async def test_graceful_stop_drains_the_outbox(container: Container, clock: ManualClock) -> None:
     channel_id = await _desk_channel(container)
     await container.relay.stop()
@@ -169,6 +186,5 @@ async def test_desk_fixture_is_usable_with_relay(container: Container) -> None:
     app = create_app(container, manage_lifecycle=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         await given_desk(container.services, client)
-    await _until(lambda: True)
     await container.relay.drain(2)
     assert await container.outbox.unpublished(100) == []

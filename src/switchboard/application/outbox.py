@@ -29,13 +29,15 @@ def consume_once(
 ) -> Callable[[Envelope], Awaitable[None]]:
     """Wrap a handler so a redelivered event is a no-op.
 
-    The event is recorded before the handler runs; a handler that fails is retried by the bus
-    only when it raises before recording, so handlers with side effects record inside their own
-    unit of work where that matters.
+    The event is recorded only after the handler succeeded: a handler that raises gets the event
+    again from the bus. A crash between the handler and the record repeats the handler once, so
+    handlers stay idempotent (at-least-once, never at-most-once).
     """
 
     async def once(envelope: Envelope) -> None:
-        if await inbox.first_time(consumer, envelope.event_id, clock.now()):
-            await handler(envelope)
+        if await inbox.seen(consumer, envelope.event_id):
+            return
+        await handler(envelope)
+        await inbox.first_time(consumer, envelope.event_id, clock.now())
 
     return once

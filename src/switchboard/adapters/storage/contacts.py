@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, exists, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import tables as t
@@ -92,7 +92,7 @@ class SqlContacts:
 
     async def search(self, query: ContactQuery, limit: int, offset: int) -> list[Contact]:
         statement = select(t.contacts).order_by(t.contacts.c.id.desc()).limit(limit).offset(offset)
-        conditions = []
+        conditions: list[ColumnElement[bool]] = []
         for kind, value in ((IdentityKind.PHONE, query.phone), (IdentityKind.EMAIL, query.email)):
             if value:
                 conditions.append(

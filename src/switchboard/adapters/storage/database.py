@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 
 def async_url(url: str) -> str:
@@ -59,6 +60,14 @@ class Database:
             )
         self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
         self._on_commit: list[Callable[[], None]] = []
+
+    @contextlib.asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncConnection]:
+        """A short write transaction outside a unit of work, behind SQLite's single writer."""
+        async with contextlib.AsyncExitStack() as stack:
+            if self.write_lock is not None:
+                await stack.enter_async_context(self.write_lock)
+            yield await stack.enter_async_context(self.engine.begin())
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` after every commit that wrote events (wakes the outbox relay)."""

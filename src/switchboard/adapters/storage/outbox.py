@@ -31,12 +31,8 @@ class SqlOutboxStore:
         if not event_ids:
             return
         statement = update(t.outbox).where(t.outbox.c.id.in_(list(event_ids))).values(published_at=at)
-        if self._db.write_lock is not None:
-            async with self._db.write_lock, self._db.engine.begin() as connection:
-                await connection.execute(statement)
-        else:
-            async with self._db.engine.begin() as connection:
-                await connection.execute(statement)
+        async with self._db.writing() as connection:
+            await connection.execute(statement)
 
     async def after(self, event_id: int, limit: int) -> list[Envelope]:
         statement = select(t.outbox).where(t.outbox.c.id > event_id).order_by(t.outbox.c.id).limit(limit)
@@ -55,15 +51,17 @@ class SqlInbox:
     def __init__(self, database: Database) -> None:
         self._db = database
 
+    async def seen(self, consumer: str, event_id: int) -> bool:
+        p = t.processed_events.c
+        statement = select(p.event_id).where(p.consumer == consumer, p.event_id == event_id)
+        async with self._db.engine.connect() as connection:
+            return (await connection.execute(statement)).first() is not None
+
     async def first_time(self, consumer: str, event_id: int, at: datetime) -> bool:
         statement = insert(t.processed_events).values(consumer=consumer, event_id=event_id, processed_at=at)
         try:
-            if self._db.write_lock is not None:
-                async with self._db.write_lock, self._db.engine.begin() as connection:
-                    await connection.execute(statement)
-            else:
-                async with self._db.engine.begin() as connection:
-                    await connection.execute(statement)
+            async with self._db.writing() as connection:
+                await connection.execute(statement)
         except IntegrityError:
             return False
         return True

@@ -37,6 +37,12 @@ def _active(row: Any) -> ActiveConversation:
     )
 
 
+def _operator(r: Any) -> RoutableOperator:
+    return RoutableOperator(
+        r.id, dict(r.capacity), r.max_total, r.status, r.status_reason, r.status_since, r.logged_in, r.missed_offers
+    )
+
+
 _ACTIVE = (
     select(
         t.conversations.c.id,
@@ -66,19 +72,11 @@ class SqlRouting:
     async def operators(self) -> list[RoutableOperator]:
         u = t.users.c
         rows = await self._c.execute(select(t.users).where(u.role == "operator", u.active.is_(True)).order_by(u.id))
-        return [
-            RoutableOperator(
-                r.id,
-                dict(r.capacity),
-                r.max_total,
-                r.status,
-                r.status_reason,
-                r.status_since,
-                r.logged_in,
-                r.missed_offers,
-            )
-            for r in rows
-        ]
+        return [_operator(r) for r in rows]
+
+    async def operator(self, operator_id: int) -> RoutableOperator | None:
+        row = (await self._c.execute(select(t.users).where(t.users.c.id == operator_id))).first()
+        return _operator(row) if row is not None and row.role == "operator" and row.active else None
 
     async def active_conversations(self) -> list[ActiveConversation]:
         statuses = [s.value for s in OPEN_STATUSES]

@@ -232,4 +232,6 @@ class OutboxStore(Protocol):
 class Inbox(Protocol):
     """Remembers which events a consumer has handled, so a redelivery is a no-op."""
 
-    async def first_time(self, consumer: str, event_id: int, at: datetime) -> bool: ...
+    async def seen(self, consumer: str, event_id: int) -> bool: ...
+    async def first_time(self, consumer: str, event_id: int, at: datetime) -> bool:
+        """Record the event as handled; False when it already was."""

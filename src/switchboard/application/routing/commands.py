@@ -55,7 +55,8 @@ async def set_status(
         user = await uow.users.get(operator_id)
         if user is None or user.role is not Role.OPERATOR or not user.active:
             raise NotFound(f"operator {operator_id} does not exist")
-        was = next((o.logged_in for o in await uow.routing.operators() if o.id == operator_id), False)
+        routable = await uow.routing.operator(operator_id)
+        was = routable is not None and routable.logged_in
         logged_in = status != OFFLINE
         await uow.routing.set_presence(operator_id, status, reason, now, logged_in)
         if was and not logged_in:  # leaving routing: what she holds goes back to the queue with her
@@ -68,7 +69,7 @@ async def set_status(
 async def sign_out_disconnected(services: Services, operator_id: int) -> bool:
     """The operator's desk lost its connection and did not come back: out of routing, their work requeued."""
     async with services.uow(read_only=True) as uow:
-        routable = next((o for o in await uow.routing.operators() if o.id == operator_id), None)
+        routable = await uow.routing.operator(operator_id)
     if routable is None or not routable.logged_in:
         return False
     await set_status(services, Principal(Role.SUPERVISOR), operator_id, OFFLINE, "disconnected")

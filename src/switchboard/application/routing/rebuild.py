@@ -59,7 +59,10 @@ def capacity(operator: RoutableOperator) -> Capacity:
     return Capacity(per_media=dict(operator.capacity), total=operator.max_total)
 
 
-async def rebuild(uow: UnitOfWork, now: datetime, settings: EngineSettings | None = None) -> RoutingEngine:
+async def rebuild(
+    uow: UnitOfWork, now: datetime, settings: EngineSettings | None = None
+) -> tuple[RoutingEngine, list[LineConfig]]:
+    """The engine, and the line configurations it was built with (the router renders messages from them)."""
     lines = await uow.lines.list()
     operators = await uow.routing.operators()
     lines_config = configs(lines, await operator_skills(uow))
@@ -90,7 +93,7 @@ async def rebuild(uow: UnitOfWork, now: datetime, settings: EngineSettings | Non
         seq=len(conversations),
     )
     engine.restore(snapshot)
-    return engine
+    return engine, lines_config
 
 
 def _operator(o: RoutableOperator, handled: int, timers: dict[str, datetime], now: datetime) -> OperatorSnapshot:

@@ -17,7 +17,7 @@ from switchboard.application.context import Services
 from switchboard.application.ports.bus import Envelope
 from switchboard.application.ports.storage import ConversationQuery, UnitOfWork
 from switchboard.application.routing.apply import Applier, Stale
-from switchboard.application.routing.rebuild import configs, operator_skills, rebuild, required_skills
+from switchboard.application.routing.rebuild import rebuild, required_skills
 from switchboard.domain.channels import ChannelKind, media_of
 from switchboard.domain.conversation import ConversationStatus
 from switchboard.domain.line_settings import dnis_priority
@@ -73,8 +73,8 @@ class Router:
         """Engine from the database, then offer what waits to whoever is free."""
         now = self._now()
         async with self.services.uow(read_only=True) as uow:
-            self.engine = await rebuild(uow, now, self.settings)
-            self.lines = {c.line_id: c for c in configs(await uow.lines.list(), await operator_skills(uow))}
+            self.engine, lines = await rebuild(uow, now, self.settings)
+        self.lines = {c.line_id: c for c in lines}
         self.rebuilds += 1
         try:
             await self._write(self.engine.resume(now.timestamp()), now, retry=False)

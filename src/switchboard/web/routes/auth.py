@@ -8,6 +8,7 @@ from switchboard.application import auth
 from switchboard.application.access import Principal
 from switchboard.application.catalog import get_user
 from switchboard.application.errors import NotFound
+from switchboard.domain.operators import Role
 from switchboard.web.access import SESSION_COOKIE, STAFF, allow, container, current_principal, public
 from switchboard.web.schemas import LoginIn, LoginOut, TokenIn, TokenOut, UserOut
 
@@ -45,7 +46,7 @@ async def me(request: Request, principal: Principal = Depends(current_principal)
     return UserOut.of(await get_user(container(request).services, principal, principal.user_id))
 
 
-@router.post("/tokens", response_model=TokenOut, status_code=201, **allow(*STAFF[:1]))
+@router.post("/tokens", response_model=TokenOut, status_code=201, **allow(Role.ADMIN))
 async def create_token(body: TokenIn, request: Request, principal: Principal = Depends(current_principal)) -> TokenOut:
     """Create an API token for an integration; the token is in this answer only."""
     token_id, token = await auth.create_api_token(
