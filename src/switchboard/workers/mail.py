@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from switchboard.adapters.email.channels import EmailChannels
-from switchboard.adapters.email.files import LocalFileStore
 from switchboard.adapters.email.inbound import EmailInbound
 from switchboard.adapters.email.smtp_server import SmtpServer, SmtpServerSettings
+from switchboard.adapters.files import LocalFileStore
 from switchboard.application.context import Services
 
 

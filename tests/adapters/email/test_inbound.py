@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from switchboard.adapters.email.files import LocalFileStore
 from switchboard.adapters.email.inbound import EmailInbound
 from switchboard.adapters.email.smtp_server import SmtpServer, SmtpServerSettings
+from switchboard.adapters.files import LocalFileStore
 from switchboard.adapters.storage import tables as t
 from switchboard.application.access import Principal
 from switchboard.application.catalog import create_channel, create_line

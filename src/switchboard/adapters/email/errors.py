@@ -19,19 +19,6 @@ class ComposeError(EmailError):
     """An outgoing message cannot be built from what was given (bad address, missing PDF …)."""
 
 
-class FileTooLarge(EmailError):
-    """A file is larger than the store accepts."""
-
-    def __init__(self, size: int, limit: int) -> None:
-        super().__init__(f"file of {size} bytes exceeds the limit of {limit} bytes")
-        self.size = size
-        self.limit = limit
-
-
-class StoredFileNotFound(EmailError, KeyError):
-    """No file with this SHA-256 is in the store."""
-
-
 class SendError(EmailError):
     """Sending through SMTP failed. ``temporary`` tells whether retrying later may succeed."""
 

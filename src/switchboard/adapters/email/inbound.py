@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from switchboard.adapters.email.errors import MalformedEmail
-from switchboard.adapters.email.files import FileStore
 from switchboard.adapters.email.model import AttachmentLimits, DeliveryAction, ParsedEmail
 from switchboard.adapters.email.parse import parse_message
 from switchboard.application.access import Principal
@@ -23,6 +22,7 @@ from switchboard.application.context import Services
 from switchboard.application.delivery import DeliveryUpdate, record_delivery
 from switchboard.application.errors import ApplicationError
 from switchboard.application.intake import InboundMessage, Sender, receive_message
+from switchboard.application.ports.files import FileStore
 from switchboard.domain.conversation import Attachment, DeliveryStatus
 from switchboard.domain.operators import Role
 

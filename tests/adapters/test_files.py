@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.adapters.email.errors import FileTooLarge, StoredFileNotFound
-from switchboard.adapters.email.files import LocalFileStore
+from switchboard.adapters.files import LocalFileStore
+from switchboard.application.ports.files import FileTooLarge, StoredFileNotFound
 
 
 def test_put_stores_by_sha256_and_open_reads_it_back(tmp_path: Path) -> None:
@@ -56,7 +56,7 @@ def test_a_failed_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.Monke
     def crash(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("switchboard.adapters.email.files.os.replace", crash)
+    monkeypatch.setattr("switchboard.adapters.files.local.os.replace", crash)
     with pytest.raises(OSError, match="disk full"):
         store.put(b"data", "text/plain", "x.txt")
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []

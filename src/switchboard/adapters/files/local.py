@@ -6,7 +6,7 @@ reader never sees half a file and a crash leaves at most a stray temporary file.
 types belong to the message that carries the file, not to the bytes: ``put`` returns them in the
 ``StoredFile`` for the caller to record.
 
-``FileStore`` is the port; move it to ``application/ports`` when the intake use case needs it.
+The port (``FileStore``) is in ``application/ports/files.py``.
 """
 
 from __future__ import annotations
@@ -16,31 +16,12 @@ import hashlib
 import os
 import re
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
-from switchboard.adapters.email.errors import FileTooLarge, StoredFileNotFound
+from switchboard.application.ports.files import DEFAULT_MAX_FILE_BYTES, FileTooLarge, StoredFile, StoredFileNotFound
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class StoredFile:
-    sha256: str
-    size: int
-    content_type: str
-    name: str
-    url: str
-
-
-class FileStore(Protocol):
-    def put(self, data: bytes, content_type: str, name: str) -> StoredFile: ...
-
-    def open(self, sha256: str) -> BinaryIO: ...
-
-    def exists(self, sha256: str) -> bool: ...
 
 
 class LocalFileStore:

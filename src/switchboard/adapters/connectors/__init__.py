@@ -1,0 +1,1 @@
+"""Channel connectors: one module per medium, each implementing ``application/ports/connectors.Connector``."""
