@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from switchboard.application.delivery import DeliveryUpdate
@@ -60,6 +61,15 @@ class OutboundFile:
 
 
 @dataclass(frozen=True, slots=True)
+class Template:
+    """A provider-approved message template (WhatsApp outside its 24-hour window): name, language, parameters."""
+
+    name: str
+    language: str
+    parameters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundMessage:
     """One operator reply, with everything a connector needs to address it in the customer's channel."""
 
@@ -72,6 +82,8 @@ class OutboundMessage:
     reply_to: str | None = None  # the provider's id of the last inbound message in the conversation
     subject: str | None = None  # the conversation's subject (email, fax)
     thread: tuple[str, ...] = ()  # earlier provider ids in the conversation, oldest first (email References)
+    last_inbound_at: datetime | None = None  # when the customer last wrote in this conversation
+    template: Template | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +143,14 @@ class Connector(Protocol):
 
     def check_settings(self, settings: Mapping[str, Any], secrets: Mapping[str, str]) -> None:
         """Raise ``InvalidInput`` naming the field when the channel cannot work with these settings."""
+        ...
+
+    def check_reply(self, config: ChannelConfig, message: OutboundMessage, now: datetime) -> None:
+        """Refuse, before it is stored, a reply the provider will never accept (raise ``InvalidInput``).
+
+        WhatsApp outside its 24-hour window without a template is the case in point; most
+        connectors accept everything here.
+        """
         ...
 
     async def send(self, config: ChannelConfig, message: OutboundMessage) -> Receipt:
