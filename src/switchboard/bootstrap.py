@@ -7,7 +7,10 @@ from datetime import timedelta
 
 from switchboard.adapters.bus import bus_from_url
 from switchboard.adapters.clock import SystemClock
+from switchboard.adapters.email.connector import EmailConnector, FaxConnector
+from switchboard.adapters.files import LocalFileStore
 from switchboard.adapters.security.passwords import Argon2Hasher
+from switchboard.adapters.security.secrets import FernetSecretBox
 from switchboard.adapters.security.sessions import JwtSigner
 from switchboard.adapters.storage.database import Database
 from switchboard.adapters.storage.leader import LeaderLock
@@ -17,8 +20,11 @@ from switchboard.adapters.storage.uow import SqlUnitOfWorkFactory
 from switchboard.application.context import Services
 from switchboard.application.ports.bus import Bus
 from switchboard.application.ports.clock import Clock
+from switchboard.application.ports.connectors import ConnectorRegistry
+from switchboard.application.ports.files import FileStore
 from switchboard.application.routing.router import Router, RoutingElsewhere, engine_settings
 from switchboard.config import Settings
+from switchboard.workers.delivery import DeliveryWorker
 from switchboard.workers.mail import MailWorker
 from switchboard.workers.relay import OutboxRelay
 from switchboard.workers.routing import RoutingWorker
@@ -34,6 +40,7 @@ class Container:
     inbox: SqlInbox
     relay: OutboxRelay
     routing: RoutingWorker
+    delivery: DeliveryWorker
     mail: MailWorker | None = None
     stopped: bool = False
 
@@ -48,6 +55,8 @@ class Container:
         else:
             await self.routing.declare()
         self.relay.start()
+        if self.settings.delivery:
+            await self.delivery.start()
 
     async def queue_position(self, conversation_id: int) -> tuple[int, float | None] | None:
         """Asked of the engine; only the process leading routing has it (RoutingElsewhere otherwise)."""
@@ -62,6 +71,7 @@ class Container:
         self.stopped = True
         if self.mail is not None:
             await self.mail.stop()
+        await self.delivery.stop()
         await self.routing.stop()
         await self.relay.stop()
         left = await self.relay.drain(drain_seconds)
@@ -81,6 +91,8 @@ def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool 
         signer=JwtSigner(settings.secret_key, lifetime=timedelta(hours=settings.session_hours)),
         default_region=settings.default_region,
         custom_statuses=tuple(sorted(settings.custom_statuses.items())),
+        secret_box=FernetSecretBox(settings.secret_key),
+        connectors=connectors(LocalFileStore(settings.files_dir)),
     )
     outbox = SqlOutboxStore(database)
     relay = OutboxRelay(outbox, bus, clock)
@@ -89,4 +101,10 @@ def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool 
     mail = (
         MailWorker(services, settings.smtp_host, settings.smtp_port, settings.files_dir) if settings.smtp_port else None
     )
-    return Container(settings, database, bus, services, outbox, SqlInbox(database), relay, routing, mail)
+    delivery = DeliveryWorker(services, bus)
+    return Container(settings, database, bus, services, outbox, SqlInbox(database), relay, routing, delivery, mail)
+
+
+def connectors(files: FileStore) -> ConnectorRegistry:
+    """Every medium's connector, by channel kind."""
+    return ConnectorRegistry([EmailConnector(files), FaxConnector(files)])

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     files_dir: str = "var/files"
     disconnect_grace_seconds: float = Field(default=60.0, ge=0, le=3600)  # 0: never sign out on disconnect
     routing: bool = True  # this process may lead routing (one leader at a time by a PostgreSQL lock)
+    public_url: str = ""  # how providers reach us (webhooks); default: the URL the admin's request came in on
+    delivery: bool = True  # this process sends replies through the channels' connectors
 
     @field_validator("custom_statuses")
     @classmethod

@@ -11,13 +11,15 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from switchboard.application.access import Principal
-from switchboard.application.catalog import NewUser, create_channel, create_line, create_user
+from switchboard.application.catalog import NewUser, create_line, create_user
+from switchboard.application.channels import create_channel
 from switchboard.application.context import Services
 from switchboard.application.conversations import Reply, assign_conversation, close_conversation, send_reply
 from switchboard.application.intake import InboundMessage, Sender, receive_message
 from switchboard.bootstrap import build
 from switchboard.config import Settings
 from switchboard.domain.channels import Channel, ChannelKind
+from switchboard.domain.conversation import DeliveryStatus
 from switchboard.domain.identity import IdentityKind
 from switchboard.domain.lines import Line
 from switchboard.domain.operators import Role, User
@@ -128,12 +130,27 @@ async def _populate(services: Services, rng: random.Random) -> None:
             ChannelKind.EMAIL,
             "support@shop.example",
             support.id,
-            {"addresses": ["support@shop.example"]},
+            {
+                "addresses": ["support@shop.example"],
+                # a local relay for trying replies out: python -m aiosmtpd -n -l 127.0.0.1:2525
+                "smtp": {"host": "127.0.0.1", "port": 2525, "tls": "none"},
+            },
         ),
         await create_channel(services, admin, ChannelKind.WHATSAPP, "WhatsApp", support.id, {}),
     ]
     for n in range(50):
         await _customer_story(services, admin, operators, channels, rng, n)
+    await _history_delivered(services)
+
+
+async def _history_delivered(services: Services) -> None:
+    """The demo's replies are history: delivered long ago, not waiting for a provider now."""
+    later = services.clock.now() + timedelta(days=3650)
+    async with services.uow() as uow:
+        for task in await uow.deliveries.claim(later, later, 100_000):
+            await uow.deliveries.remove(task.message_id)
+            await uow.messages.set_delivery(task.message_id, DeliveryStatus.DELIVERED, None)
+        await uow.commit()
 
 
 async def _customer_story(

@@ -23,7 +23,8 @@ INTEGRATION = Principal(Role.INTEGRATION)
 
 
 async def _desk_channel(container: Container) -> int:
-    from switchboard.application.catalog import create_channel, create_line
+    from switchboard.application.catalog import create_line
+    from switchboard.application.channels import create_channel
     from switchboard.domain.channels import ChannelKind
     from switchboard.domain.lines import Line
 

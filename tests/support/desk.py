@@ -8,7 +8,8 @@ import httpx
 
 from switchboard.application.access import Principal
 from switchboard.application.auth import create_api_token
-from switchboard.application.catalog import NewUser, create_channel, create_line, create_user
+from switchboard.application.catalog import NewUser, create_line, create_user
+from switchboard.application.channels import create_channel
 from switchboard.application.context import Services
 from switchboard.domain.channels import ChannelKind
 from switchboard.domain.lines import Line

@@ -1,4 +1,4 @@
-"""What admins configure: channels, lines and the operators who staff them."""
+"""What admins configure: lines and the operators who staff them (channels: ``channels.py``)."""
 
 from __future__ import annotations
 
@@ -11,102 +11,24 @@ from switchboard.application.context import Services
 from switchboard.application.errors import Forbidden, InvalidInput, NotFound
 from switchboard.application.ports.storage import UnitOfWork
 from switchboard.domain.calendar import valid_time_zone
-from switchboard.domain.channels import Channel, ChannelKind
-from switchboard.domain.events import ChannelChanged, LineChanged, OperatorChanged
-from switchboard.domain.line_settings import line_config, split_rules
+from switchboard.domain.events import LineChanged, OperatorChanged
+from switchboard.domain.line_settings import line_config
 from switchboard.domain.lines import Line
 from switchboard.domain.operators import Role, User, validate_capacity
 from switchboard.domain.routing.config import InvalidConfig
-from switchboard.domain.routing.split import SplitRule
 
 STAFF = (Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR)
 MANAGERS = (Role.ADMIN, Role.SUPERVISOR)
 
 
-def _audit_args(principal: Principal) -> tuple[int | None, int | None, str | None]:
+def audit_args(principal: Principal) -> tuple[int | None, int | None, str | None]:
     return principal.user_id, principal.token_id, principal.request_id
-
-
-# --- channels -------------------------------------------------------------------------------
-
-
-async def create_channel(
-    services: Services,
-    principal: Principal,
-    kind: ChannelKind,
-    name: str,
-    line_id: int,
-    settings: Mapping[str, Any],
-) -> Channel:
-    require_role(principal, Role.ADMIN)
-    name = name.strip()
-    if not 1 <= len(name) <= 200:
-        raise InvalidInput("name must be 1 to 200 characters", field="name")
-    rules = check_channel_settings(settings)
-    now = services.clock.now()
-    async with services.uow() as uow:
-        await _existing_line(uow, line_id)
-        for rule in rules:
-            await _existing_line(uow, int(rule.line_id))
-        channel = await uow.channels.add(kind, name, line_id, settings, now)
-        await uow.audit.add(now, "channel.create", "channel", channel.id, {"kind": kind.value}, *_audit_args(principal))
-        uow.emit(ChannelChanged(channel.id), now)
-        await uow.commit()
-    services.catalog.forget()
-    return channel
-
-
-async def list_channels(services: Services, principal: Principal) -> list[Channel]:
-    require_role(principal, *STAFF)
-    async with services.uow(read_only=True) as uow:
-        return await uow.channels.list()
-
-
-async def get_channel(services: Services, principal: Principal, channel_id: int) -> Channel:
-    require_role(principal, *STAFF)
-    async with services.uow(read_only=True) as uow:
-        channel = await uow.channels.get(channel_id)
-    if channel is None:
-        raise NotFound(f"channel {channel_id} does not exist")
-    return channel
-
-
-async def update_channel(
-    services: Services, principal: Principal, channel_id: int, fields: Mapping[str, Any]
-) -> Channel:
-    require_role(principal, Role.ADMIN)
-    now = services.clock.now()
-    async with services.uow() as uow:
-        if await uow.channels.get(channel_id) is None:
-            raise NotFound(f"channel {channel_id} does not exist")
-        if "line_id" in fields:
-            await _existing_line(uow, int(fields["line_id"]))
-        for rule in check_channel_settings(fields.get("settings") or {}):
-            await _existing_line(uow, int(rule.line_id))
-        await uow.channels.update(channel_id, fields)
-        await uow.audit.add(
-            now, "channel.update", "channel", channel_id, {"fields": sorted(fields)}, *_audit_args(principal)
-        )
-        uow.emit(ChannelChanged(channel_id), now)
-        await uow.commit()
-        services.catalog.forget()
-        channel = await uow.channels.get(channel_id)
-    assert channel is not None
-    return channel
-
-
-def check_channel_settings(settings: Mapping[str, Any]) -> tuple[SplitRule, ...]:
-    try:
-        return split_rules(settings)
-    except InvalidConfig as error:
-        field, message = error.errors[0]
-        raise InvalidInput(f"{field}: {message}", field=field) from error
 
 
 # --- lines ----------------------------------------------------------------------------------
 
 
-async def _existing_line(uow: UnitOfWork, line_id: int) -> Line:
+async def existing_line(uow: UnitOfWork, line_id: int) -> Line:
     line = await uow.lines.get(line_id)
     if line is None:
         raise InvalidInput(f"line {line_id} does not exist", field="line_id")
@@ -145,7 +67,7 @@ async def create_line(services: Services, principal: Principal, line: Line) -> L
         created = await uow.lines.add(line, now)
         await uow.lines.set_operators(created.id, line.operator_ids)
         created.operator_ids = list(line.operator_ids)
-        await uow.audit.add(now, "line.create", "line", created.id, {}, *_audit_args(principal))
+        await uow.audit.add(now, "line.create", "line", created.id, {}, *audit_args(principal))
         uow.emit(LineChanged(created.id), now)
         await uow.commit()
         return created
@@ -182,7 +104,7 @@ async def update_line(services: Services, principal: Principal, line_id: int, fi
             await _check_operators(uow, operator_ids)
             await uow.lines.set_operators(line_id, operator_ids)
         await uow.lines.update(line_id, {k: v for k, v in fields.items() if k != "operator_ids"})
-        await uow.audit.add(now, "line.update", "line", line_id, {"fields": sorted(fields)}, *_audit_args(principal))
+        await uow.audit.add(now, "line.update", "line", line_id, {"fields": sorted(fields)}, *audit_args(principal))
         uow.emit(LineChanged(line_id), now)
         await uow.commit()
     services.catalog.forget()
@@ -242,7 +164,7 @@ async def create_user(services: Services, principal: Principal | None, new: NewU
             "user",
             created.id,
             {"role": new.role.value},
-            *(_audit_args(principal) if principal else (None, None, None)),
+            *(audit_args(principal) if principal else (None, None, None)),
         )
         uow.emit(OperatorChanged(created.id), now)
         await uow.commit()
@@ -281,7 +203,7 @@ async def update_user(services: Services, principal: Principal, user_id: int, fi
         if problems:
             raise InvalidInput(problems[0], field="capacity")
         await uow.users.update(user_id, fields)
-        await uow.audit.add(now, "user.update", "user", user_id, {"fields": sorted(fields)}, *_audit_args(principal))
+        await uow.audit.add(now, "user.update", "user", user_id, {"fields": sorted(fields)}, *audit_args(principal))
         uow.emit(OperatorChanged(user_id), now)
         await uow.commit()
         return user

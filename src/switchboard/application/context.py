@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from switchboard.application.catalog_cache import CatalogCache
 from switchboard.application.ports.clock import Clock
-from switchboard.application.ports.security import PasswordHasher, SessionSigner
+from switchboard.application.ports.connectors import ConnectorRegistry
+from switchboard.application.ports.security import PasswordHasher, SecretBox, SessionSigner
 from switchboard.application.ports.storage import UnitOfWorkFactory
 
 
@@ -19,3 +20,5 @@ class Services:
     default_region: str = "RU"
     catalog: CatalogCache = field(default_factory=CatalogCache)
     custom_statuses: tuple[tuple[str, str], ...] = ()  # (name, effect: "out" | "last")
+    secret_box: SecretBox | None = None  # seals channel credentials; None only in tests that need none
+    connectors: ConnectorRegistry = field(default_factory=ConnectorRegistry)

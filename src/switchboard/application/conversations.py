@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from switchboard.application.access import Principal, require_handles, require_role
+from switchboard.application.channels import open_secrets
 from switchboard.application.context import Services
 from switchboard.application.errors import InvalidInput, NotFound, StateConflict
+from switchboard.application.outbound import THREAD_DEPTH, outbound_message, template_data
+from switchboard.application.ports.connectors import ChannelConfig, Connector, Template
 from switchboard.application.ports.storage import ConversationQuery, NewMessage, UnitOfWork
+from switchboard.domain.channels import Channel
 from switchboard.domain.conversation import (
     Attachment,
     AuthorKind,
@@ -30,6 +34,7 @@ MAX_REPLY = 64_000
 class Reply:
     body: str
     attachments: tuple[Attachment, ...] = ()
+    template: Template | None = None  # a provider-approved template (WhatsApp outside its 24-hour window)
 
 
 async def _load(uow: UnitOfWork, conversation_id: int, *, for_update: bool = False) -> Conversation:
@@ -50,7 +55,7 @@ async def check_reads(uow: UnitOfWork, principal: Principal, conversation: Conve
 
 
 def check_reply(reply: Reply) -> None:
-    if not reply.body.strip() and not reply.attachments:
+    if not reply.body.strip() and not reply.attachments and reply.template is None:
         raise InvalidInput("the reply has neither text nor attachments", field="body")
     if len(reply.body) > MAX_REPLY:
         raise InvalidInput(f"the reply is longer than {MAX_REPLY} characters", field="body")
@@ -107,6 +112,11 @@ async def send_reply(services: Services, principal: Principal, conversation_id: 
             raise StateConflict("the conversation is closed", field="status")
         if conversation.status in (ConversationStatus.ASSIGNED, ConversationStatus.WAITING):
             _move(conversation, ConversationAction.OPERATOR_REPLIED)
+        channel = await uow.channels.get(conversation.channel_id)
+        connector = services.connectors.get(channel.kind) if channel else None
+        if connector is not None and channel is not None:
+            await _check_with_connector(services, uow, connector, channel, conversation, reply)
+        body = reply.body or (template_text(reply.template) if reply.template else "")
         message = await uow.messages.add(
             NewMessage(
                 conversation_id=conversation.id,
@@ -114,27 +124,63 @@ async def send_reply(services: Services, principal: Principal, conversation_id: 
                 direction=Direction.OUT,
                 author_kind=AuthorKind.OPERATOR,
                 author_id=principal.user_id,
-                body=reply.body,
+                body=body,
                 delivery_status=DeliveryStatus.QUEUED,
                 created_at=now,
                 attachments=reply.attachments,
             )
         )
+        if connector is not None:
+            await uow.deliveries.add(message.id, conversation.channel_id, now, template_data(reply.template))
         conversation.last_message_at = now
         await uow.conversations.save(conversation)
-        channel = await uow.channels.get(conversation.channel_id)
         await uow.timeline.add(
             conversation.contact_id,
             "message",
             message.id,
             now,
-            summarize(reply.body or "📎"),
+            summarize(body or "📎"),
             conversation.id,
             channel.kind if channel else None,
         )
         uow.emit(ReplyQueued(message.id, conversation.id, conversation.channel_id, principal.user_id or 0), now)
         await uow.commit()
         return message
+
+
+def template_text(template: Template) -> str:
+    """How a template reply reads in the timeline."""
+    parameters = ", ".join(template.parameters)
+    return f"[{template.name}/{template.language}] {parameters}".strip()
+
+
+async def _check_with_connector(
+    services: Services,
+    uow: UnitOfWork,
+    connector: Connector,
+    channel: Channel,
+    conversation: Conversation,
+    reply: Reply,
+) -> None:
+    """Refuse now what the provider would refuse later (WhatsApp's 24-hour window, for one)."""
+    contact = await uow.contacts.get(conversation.contact_id)
+    history = await uow.messages.list(conversation.id, THREAD_DEPTH, None)
+    draft = Message(
+        0,
+        conversation.id,
+        channel.id,
+        Direction.OUT,
+        AuthorKind.OPERATOR,
+        reply.body,
+        DeliveryStatus.QUEUED,
+        services.clock.now(),
+        attachments=reply.attachments,
+    )
+    outbound = outbound_message(
+        draft, conversation, history, tuple(contact.identities) if contact else (), reply.template
+    )
+    secrets = open_secrets(services, await uow.channels.sealed_secrets(channel.id))
+    connector.check_reply(ChannelConfig(channel, secrets), outbound, services.clock.now())
 
 
 async def close_conversation(services: Services, principal: Principal, conversation_id: int) -> Conversation:

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from switchboard.domain.channels import Channel, ChannelKind
+from switchboard.application.channels import ChannelView
+from switchboard.domain.channels import ChannelKind
 from switchboard.domain.contacts import Contact, ContactTier
 from switchboard.domain.conversation import Conversation, ConversationStatus, Message
 from switchboard.domain.identity import IdentityKind
@@ -310,6 +311,9 @@ class MessageOut(BaseModel):
 class ReplyIn(Strict):
     text: str = Field(default="", max_length=64_000)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+    template: TemplateIn | None = Field(
+        default=None, description="an approved template (WhatsApp outside its 24-hour window)"
+    )
 
 
 class AssignIn(Strict):
@@ -399,11 +403,17 @@ class LineOut(BaseModel):
         )
 
 
+SecretsIn = dict[str, str | None]
+
+
 class ChannelIn(Strict):
     kind: ChannelKind
     name: str = Field(min_length=1, max_length=200)
     line_id: BodyId
     settings: dict[str, Any] = Field(default_factory=dict)
+    secrets: SecretsIn = Field(
+        default_factory=dict, description="credentials (tokens, passwords): sealed at rest, never shown again"
+    )
 
 
 class ChannelPatch(Strict):
@@ -411,6 +421,14 @@ class ChannelPatch(Strict):
     line_id: BodyId | None = None
     active: bool | None = None
     settings: dict[str, Any] | None = None
+    secrets: SecretsIn | None = Field(default=None, description="merged into the stored secrets; null removes one")
+
+
+class ChannelHealthOut(BaseModel):
+    last_success_at: datetime | None
+    last_error_at: datetime | None
+    last_error: str | None
+    failing: bool
 
 
 class ChannelOut(BaseModel):
@@ -420,10 +438,39 @@ class ChannelOut(BaseModel):
     line_id: BodyId
     active: bool
     settings: dict[str, Any]
+    secrets: list[str] = Field(description="names of the secrets set; their values are never shown")
+    health: ChannelHealthOut
+    waiting: int = Field(description="replies waiting for the provider (queued or retrying)")
 
     @classmethod
-    def of(cls, c: Channel) -> ChannelOut:
-        return cls(id=c.id, kind=c.kind, name=c.name, line_id=c.line_id, active=c.active, settings=c.settings)
+    def of(cls, view: ChannelView) -> ChannelOut:
+        c, h = view.channel, view.channel.health
+        return cls(
+            id=c.id,
+            kind=c.kind,
+            name=c.name,
+            line_id=c.line_id,
+            active=c.active,
+            settings=c.settings,
+            secrets=list(view.secret_names),
+            health=ChannelHealthOut(
+                last_success_at=h.last_success_at,
+                last_error_at=h.last_error_at,
+                last_error=h.last_error,
+                failing=h.failing,
+            ),
+            waiting=view.waiting,
+        )
+
+
+class ConnectOut(BaseModel):
+    outcome: str
+
+
+class TemplateIn(Strict):
+    name: str = Field(min_length=1, max_length=512)
+    language: str = Field(min_length=2, max_length=15)
+    parameters: list[str] = Field(default_factory=list, max_length=30)
 
 
 class OperatorIn(Strict):

@@ -15,7 +15,8 @@ from switchboard.adapters.email.smtp_server import SmtpServer, SmtpServerSetting
 from switchboard.adapters.files import LocalFileStore
 from switchboard.adapters.storage import tables as t
 from switchboard.application.access import Principal
-from switchboard.application.catalog import create_channel, create_line
+from switchboard.application.catalog import create_line
+from switchboard.application.channels import create_channel
 from switchboard.application.ports.storage import NewMessage
 from switchboard.bootstrap import Container
 from switchboard.domain.channels import ChannelKind

@@ -11,13 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import tables as t
 from switchboard.application.ports.storage import TokenRecord
-from switchboard.domain.channels import Channel, ChannelKind
+from switchboard.domain.channels import Channel, ChannelHealth, ChannelKind
 from switchboard.domain.lines import Line
 from switchboard.domain.operators import Role, User
 
 
 def channel_from_row(row: Any) -> Channel:
-    return Channel(row.id, ChannelKind(row.kind), row.name, row.line_id, row.active, dict(row.settings))
+    health = ChannelHealth(row.last_success_at, row.last_error_at, row.last_error)
+    return Channel(row.id, ChannelKind(row.kind), row.name, row.line_id, row.active, dict(row.settings), health)
 
 
 class SqlChannels:
@@ -50,6 +51,18 @@ class SqlChannels:
     async def update(self, channel_id: int, fields: Mapping[str, Any]) -> None:
         if fields:
             await self._c.execute(update(t.channels).where(t.channels.c.id == channel_id).values(**dict(fields)))
+
+    async def sealed_secrets(self, channel_id: int) -> str | None:
+        query = select(t.channels.c.secrets).where(t.channels.c.id == channel_id)
+        value = (await self._c.execute(query)).scalar_one_or_none()
+        return str(value) if value else None
+
+    async def set_sealed_secrets(self, channel_id: int, sealed: str | None) -> None:
+        await self._c.execute(update(t.channels).where(t.channels.c.id == channel_id).values(secrets=sealed))
+
+    async def record_health(self, channel_id: int, at: datetime, error: str | None) -> None:
+        values = {"last_success_at": at} if error is None else {"last_error_at": at, "last_error": error[:1000]}
+        await self._c.execute(update(t.channels).where(t.channels.c.id == channel_id).values(**values))
 
 
 class SqlLines:

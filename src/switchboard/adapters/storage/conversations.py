@@ -202,6 +202,13 @@ class SqlMessages:
         ).first()
         return message_from_row(row) if row else None
 
+    async def get(self, message_id: int) -> Message | None:
+        row = (await self._c.execute(select(t.messages).where(t.messages.c.id == message_id))).first()
+        return message_from_row(row) if row else None
+
+    async def set_external_id(self, message_id: int, external_id: str) -> None:
+        await self._c.execute(update(t.messages).where(t.messages.c.id == message_id).values(external_id=external_id))
+
     async def set_delivery(self, message_id: int, status: DeliveryStatus, error: str | None) -> None:
         await self._c.execute(
             update(t.messages).where(t.messages.c.id == message_id).values(delivery_status=status.value, error=error)

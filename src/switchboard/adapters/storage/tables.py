@@ -143,6 +143,10 @@ channels = Table(
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("settings", Json, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("secrets", Text),  # sealed with the secret key (adapters/security/secrets.py); never logged
+    Column("last_success_at", UTCDateTime),
+    Column("last_error_at", UTCDateTime),
+    Column("last_error", String(1000)),
 )
 
 conversations = Table(
@@ -183,6 +187,19 @@ messages = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("channel_id", "external_id"),
     Index(None, "conversation_id", "id"),
+)
+
+deliveries = Table(
+    "deliveries",  # the durable queue of replies waiting for their connector (application/outbound.py)
+    metadata,
+    Column("message_id", Id, ForeignKey("messages.id"), primary_key=True, autoincrement=False),
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", UTCDateTime, nullable=False, index=True),
+    Column("lease_until", UTCDateTime),
+    Column("template", Json),
+    Column("last_error", String(1000)),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 offers = Table(

@@ -21,6 +21,7 @@ from switchboard.adapters.storage.catalog import (
 from switchboard.adapters.storage.contacts import SqlContacts
 from switchboard.adapters.storage.conversations import SqlConversations, SqlMessages, SqlTimeline
 from switchboard.adapters.storage.database import Database
+from switchboard.adapters.storage.deliveries import SqlDeliveries
 from switchboard.adapters.storage.records import SqlAudit, SqlLeads
 from switchboard.adapters.storage.routing import SqlRouting
 from switchboard.application.ports.storage import Conflict, StorageUnavailable
@@ -78,6 +79,7 @@ class SqlUnitOfWork:
 
     def _bind(self, connection: AsyncConnection) -> None:
         self.contacts = SqlContacts(connection)
+        self.deliveries = SqlDeliveries(connection)
         self.conversations = SqlConversations(connection, self._database.is_sqlite)
         self.messages = SqlMessages(connection)
         self.timeline = SqlTimeline(connection)

@@ -20,13 +20,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from switchboard.application.delivery import DeliveryUpdate
-from switchboard.application.intake import InboundMessage
 from switchboard.domain.channels import Channel, ChannelKind
 from switchboard.domain.conversation import Attachment, DeliveryStatus
 from switchboard.domain.identity import Identity
+
+if TYPE_CHECKING:  # the application's types, imported for annotations only: Services holds a registry
+    from switchboard.application.delivery import DeliveryUpdate
+    from switchboard.application.intake import InboundMessage
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""What admins wire: lines, channels, operators; and the leads everyone works."""
+"""What admins wire: lines and operators; and the leads everyone works (channels: ``channels.py``)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,6 @@ from switchboard.domain.lines import Line
 from switchboard.domain.operators import Role
 from switchboard.web.access import MANAGERS, STAFF, allow, container, current_principal
 from switchboard.web.schemas import (
-    ChannelIn,
-    ChannelOut,
-    ChannelPatch,
     LeadOut,
     LeadPatch,
     LineIn,
@@ -62,36 +59,6 @@ async def edit_line(
 ) -> LineOut:
     fields = body.model_dump(exclude_unset=True)
     return LineOut.of(await uc.update_line(container(request).services, principal, line_id, fields))
-
-
-@router.get("/channels", response_model=list[ChannelOut], tags=["channels"], **allow(*STAFF))
-async def channels(request: Request, principal: Principal = Depends(current_principal)) -> list[ChannelOut]:
-    return [ChannelOut.of(x) for x in await uc.list_channels(container(request).services, principal)]
-
-
-@router.post("/channels", response_model=ChannelOut, status_code=201, tags=["channels"], **allow(*ADMIN))
-async def create_channel(
-    body: ChannelIn, request: Request, principal: Principal = Depends(current_principal)
-) -> ChannelOut:
-    channel = await uc.create_channel(
-        container(request).services, principal, body.kind, body.name, body.line_id, body.settings
-    )
-    return ChannelOut.of(channel)
-
-
-@router.get("/channels/{channel_id}", response_model=ChannelOut, tags=["channels"], **allow(*STAFF))
-async def channel(
-    channel_id: PathId, request: Request, principal: Principal = Depends(current_principal)
-) -> ChannelOut:
-    return ChannelOut.of(await uc.get_channel(container(request).services, principal, channel_id))
-
-
-@router.patch("/channels/{channel_id}", response_model=ChannelOut, tags=["channels"], **allow(*ADMIN))
-async def edit_channel(
-    channel_id: PathId, body: ChannelPatch, request: Request, principal: Principal = Depends(current_principal)
-) -> ChannelOut:
-    fields = body.model_dump(exclude_unset=True)
-    return ChannelOut.of(await uc.update_channel(container(request).services, principal, channel_id, fields))
 
 
 @router.get("/operators", response_model=list[UserOut], tags=["operators"], **allow(*STAFF))

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from switchboard.application import conversations as uc
 from switchboard.application.access import Principal
 from switchboard.application.leads import create_lead_from_conversation
+from switchboard.application.ports.connectors import Template
 from switchboard.application.ports.storage import ConversationQuery
 from switchboard.domain.conversation import Attachment, ConversationStatus
 from switchboard.web.access import MANAGERS, STAFF, allow, container, current_principal
@@ -68,7 +69,7 @@ async def reply(
     """Answer the customer in their channel; the message is queued for the connector to deliver."""
     attachments = tuple(Attachment(a.name, a.content_type, a.size, a.url) for a in body.attachments)
     message = await uc.send_reply(
-        container(request).services, principal, conversation_id, uc.Reply(body.text, attachments)
+        container(request).services, principal, conversation_id, uc.Reply(body.text, attachments, _template(body))
     )
     return MessageOut.of(message)
 
@@ -99,3 +100,8 @@ async def make_lead(
 ) -> LeadOut:
     lead = await create_lead_from_conversation(container(request).services, principal, conversation_id, body.title)
     return LeadOut.of(lead)
+
+
+def _template(body: ReplyIn) -> Template | None:
+    t = body.template
+    return Template(t.name, t.language, tuple(t.parameters)) if t else None
