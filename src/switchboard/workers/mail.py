@@ -13,8 +13,13 @@ class MailWorker:
     def __init__(self, services: Services, host: str, port: int, files_dir: str) -> None:
         self._services = services
         self._host, self._port = host, port
-        self._channels = EmailChannels()
-        self._inbound = EmailInbound(services, LocalFileStore(files_dir), self._channels.channel_for)
+        self._channels = EmailChannels(services.default_region)
+        self._inbound = EmailInbound(
+            services,
+            LocalFileStore(files_dir),
+            self._channels.channel_for,
+            fax_gateway_for=self._channels.fax_gateway_for,
+        )
         self.server: SmtpServer | None = None
 
     async def start(self) -> None:

@@ -14,7 +14,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from switchboard.adapters.email.errors import MalformedEmail
+from switchboard.adapters.email.errors import MalformedEmail, MalformedFax
+from switchboard.adapters.email.fax import FaxGateway, recognise_fax
 from switchboard.adapters.email.model import AttachmentLimits, DeliveryAction, ParsedEmail
 from switchboard.adapters.email.parse import parse_message
 from switchboard.application.access import Principal
@@ -39,7 +40,7 @@ OUTCOMES = {
 class Outcome:
     """What became of one inbound mail (for logs, metrics and tests)."""
 
-    kind: str  # message | automatic | bounce | unknown_bounce | malformed | refused
+    kind: str  # message | fax | automatic | bounce | unknown_bounce | malformed | refused
     detail: str = ""
     conversation_id: int | None = None
 
@@ -51,11 +52,13 @@ class EmailInbound:
         files: FileStore,
         channel_for: Callable[[list[str]], int | None],
         limits: AttachmentLimits | None = None,
+        fax_gateway_for: Callable[[int], FaxGateway | None] = lambda _: None,
     ) -> None:
         self._services = services
         self._files = files
         self._channel_for = channel_for
         self._limits = limits or AttachmentLimits()
+        self._fax_gateway_for = fax_gateway_for
 
     async def on_message(self, raw: bytes, envelope_from: str, rcpt_tos: list[str]) -> None:
         """The SMTP server's callback; raising means 451 (try later)."""
@@ -73,9 +76,34 @@ class EmailInbound:
             return Outcome("malformed", f"{error}; kept as {original.sha256}")
         if parsed.delivery_report is not None:
             return await self._bounce(channel_id, parsed)
+        gateway = self._fax_gateway_for(channel_id)
+        if gateway is not None:
+            return await self._fax(channel_id, parsed, gateway, original.url)
         if parsed.is_automatic:
             return Outcome("automatic", f"{parsed.automatic_reason} from {parsed.from_.address}; not routed")
         return await self._message(channel_id, parsed, raw, original.url)
+
+    async def _fax(self, channel_id: int, parsed: ParsedEmail, gateway: FaxGateway, original_url: str) -> Outcome:
+        """A T.37 fax: the sender's number becomes a phone identity, the document the message's attachment."""
+        try:
+            fax = recognise_fax(parsed, gateway)
+        except MalformedFax as error:
+            return Outcome("malformed", f"{error}; kept as {original_url}")
+        if fax is None:
+            return Outcome("refused", f"mail from {parsed.from_.address} is not from the fax gateway")
+        documents = []
+        for document in fax.documents:
+            stored = self._files.put(document.data, document.content_type, document.name)
+            documents.append(Attachment(document.name, document.content_type, document.size, stored.url))
+        message = InboundMessage(
+            channel_id,
+            Sender(phone=fax.fax_number),
+            f"Fax from {fax.fax_number}" + (f": {parsed.subject}" if parsed.subject else ""),
+            parsed.message_id or f"fax:{original_url.rsplit('/', 1)[-1]}",
+            tuple(documents),
+        )
+        result = await receive_message(self._services, CONNECTOR, message)
+        return Outcome("fax", f"conversation {result.conversation_id}", result.conversation_id)
 
     async def _bounce(self, channel_id: int, parsed: ParsedEmail) -> Outcome:
         report = parsed.delivery_report
