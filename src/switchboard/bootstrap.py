@@ -98,9 +98,7 @@ def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool 
     relay = OutboxRelay(outbox, bus, clock)
     database.on_commit(relay.wake)
     routing = RoutingWorker(Router(services, engine_settings(services)), bus, LeaderLock(database))
-    mail = (
-        MailWorker(services, settings.smtp_host, settings.smtp_port, settings.files_dir) if settings.smtp_port else None
-    )
+    mail = MailWorker(services, settings.smtp_host, settings.smtp_port, settings.files_dir) if settings.mail else None
     delivery = DeliveryWorker(services, bus)
     return Container(settings, database, bus, services, outbox, SqlInbox(database), relay, routing, delivery, mail)
 

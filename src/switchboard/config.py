@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     routing: bool = True  # this process may lead routing (one leader at a time by a PostgreSQL lock)
     public_url: str = ""  # how providers reach us (webhooks); default: the URL the admin's request came in on
     delivery: bool = True  # this process sends replies through the channels' connectors
+    mail: bool = True  # this process polls the channels' IMAP mailboxes (and serves SMTP when smtp_port is set)
 
     @field_validator("custom_statuses")
     @classmethod

@@ -13,7 +13,7 @@ import dataclasses
 import email
 import email.policy
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,8 @@ from switchboard.adapters.email.smtp_server import SmtpServer, SmtpServerSetting
 from switchboard.adapters.files import LocalFileStore
 from switchboard.bootstrap import Container
 from tests.adapters.email import mails
+from tests.adapters.email.dovecot import PASSWORD as IMAP_PASSWORD
+from tests.adapters.email.dovecot import Dovecot
 from tests.adapters.email.test_smtp_server import Inbox
 from tests.adapters.email.tls import Certificate, self_signed
 from tests.support.clock import ManualClock
@@ -490,3 +492,51 @@ async def test_a_fax_reply_without_a_pdf_is_refused(
     # a fax channel needs its gateway
     assert created.status_code == 422
     assert created.json()["field"] == "settings.gateway.domain"
+
+
+@pytest.fixture(scope="module")
+def dovecot() -> Iterator[Dovecot]:
+    server = Dovecot()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def test_a_channel_with_a_mailbox_takes_mail_in_by_imap(
+    app_client: httpx.AsyncClient, desk: Desk, container: Container, dovecot: Dovecot
+) -> None:
+    # given an email channel that polls a real IMAP mailbox (its password sealed as a secret)
+    created = await app_client.post(
+        "/api/v1/channels",
+        headers=desk.as_("admin"),
+        json={
+            "kind": "email",
+            "name": "Mailbox",
+            "line_id": desk.line_id,
+            "settings": {
+                "addresses": ["agent2@desk.example"],
+                "imap": {"host": "127.0.0.1", "port": dovecot.port, "tls": "none", "username": "agent2"},
+            },
+            "secrets": {"imap_password": IMAP_PASSWORD},
+        },
+    )
+    assert created.status_code == 201, created.text
+    assert container.mail is not None
+    await container.mail.refresh()
+
+    # when a customer's mail lands in the mailbox
+    delivered = b"Return-Path: <ann@customer.example>\r\n" + CUSTOMER_MAIL
+    await dovecot.deliver("agent2", delivered.replace(b"<ann-1@", f"<ann-{id(desk)}@".encode()))
+
+    # then it becomes a conversation of the contact with that address
+    async def arrived() -> bool:
+        listed = await app_client.get("/api/v1/conversations", headers=desk.as_("supervisor"))
+        return any(c["channel_id"] == created.json()["id"] for c in listed.json())
+
+    await until(arrived, 20.0)
+    found = await app_client.get(
+        "/api/v1/contacts", params={"email": "ann@customer.example"}, headers=desk.as_("admin")
+    )
+    assert [i["value"] for i in found.json()[0]["identities"]] == ["ann@customer.example"]
