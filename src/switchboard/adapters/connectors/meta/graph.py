@@ -49,6 +49,21 @@ TRANSIENT_CODES = frozenset({1, 2})  # "unknown error" and "service temporarily 
 DEFAULT_RATE_LIMIT_WAIT = 60.0
 MAX_CHALLENGE = 512
 CUSTOMER_WINDOW = timedelta(hours=24)
+# extensions for the types messengers send, the same on every machine (mimetypes reads /etc/mime.types)
+EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "image/gif": ".gif",
+    "audio/ogg": ".ogg",
+    "audio/mpeg": ".mp3",
+    "audio/aac": ".aac",
+    "audio/amr": ".amr",
+    "audio/mp4": ".m4a",
+    "video/mp4": ".mp4",
+    "video/3gpp": ".3gp",
+    "application/pdf": ".pdf",
+}
 
 
 def api_base(settings: Mapping[str, Any]) -> str:
@@ -316,7 +331,7 @@ def file_name(raw: str, fallback: str, content_type: str) -> str:
     name = raw.replace("\\", "/").rsplit("/", 1)[-1].strip().lstrip(".")[:200]
     if name:
         return name
-    return fallback + (mimetypes.guess_extension(content_type) or "")
+    return fallback + (EXTENSIONS.get(content_type) or mimetypes.guess_extension(content_type) or "")
 
 
 def bare_type(content_type: str | None) -> str:
