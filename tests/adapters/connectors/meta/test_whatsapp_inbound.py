@@ -21,6 +21,7 @@ CUSTOMER = Sender(name="Ольга Смирнова", phone="+79161234567")
 DIALLED = Source(dialled_number="+15550783881")
 JPEG = b"\xff\xd8\xff\xe0 a photo of the broken part"
 PDF = b"%PDF-1.7 invoice for October"
+MP4 = b"\x00\x00\x00 ftypmp4"
 
 
 def one_message(channel_id: int, body: str, external_id: str, *attachments: Attachment) -> InboundMessage:
