@@ -238,7 +238,8 @@ def graph_failure(response: httpx.Response, provider: str) -> SendFailed:
     reason = f"{provider}: {message}"
     if details and details not in message:
         reason += f" — {details}"
-    reason = f"{reason} (code {code}, HTTP {response.status_code})"[:MAX_REASON]
+    where = f"code {code}, HTTP {response.status_code}" if code is not None else f"HTTP {response.status_code}"
+    reason = f"{reason} ({where})"[:MAX_REASON]
     status = response.status_code
     if code in RATE_LIMIT_CODES or status == 429:
         return SendFailed(reason, retryable=True, retry_after=rate_limit_wait(response))
