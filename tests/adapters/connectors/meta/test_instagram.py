@@ -108,7 +108,7 @@ async def test_a_file_goes_by_its_public_url_and_a_stored_one_without_it_fails_b
 
 
 def test_only_the_human_agent_tag_extends_the_window_and_it_is_checked_with_the_settings(
-    instagram: InstagramConnector, clock: ManualClock
+    instagram: InstagramConnector,
 ) -> None:
     settings = {"instagram_account_id": INSTAGRAM_ACCOUNT_ID, "message_tag": "ACCOUNT_UPDATE"}
 
