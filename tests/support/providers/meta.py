@@ -10,7 +10,8 @@ and point a channel at it with ``settings["api_base"] = graph.api_base``. It
   (multipart upload), ``POST /v25.0/me/messages`` (Messenger and Instagram, JSON or multipart
   ``filedata``) and ``POST /v25.0/{page_id}/subscribed_apps``, answering with Meta's bodies and ids
   numbered in order (``wamid.out-1``, ``m_out-1``, media ``900001``);
-- serves ``/cdn/...`` files without a token (``add_cdn``), as Messenger's attachment URLs are;
+- serves ``/cdn/...`` files without a token (``add_cdn``), as Messenger's attachment URLs are, and
+  ``/redirect/...`` answers 302 to the same file under ``/cdn/``, as Instagram's lookaside links do;
 - refuses a wrong or missing token with Graph's error 190 (HTTP 401);
 - records every request (``requests``, ``sent()``) with its JSON, form fields and uploaded files;
 - answers the next matching call with an error on demand (``fail_next``: any HTTP status, Graph
@@ -160,6 +161,11 @@ class MetaGraph:
             if found is None:
                 return Response(status_code=404)
             return Response(found[0], media_type=found[1])
+
+        @app.get("/redirect/{path:path}")
+        async def redirect(path: str, request: Request) -> Response:
+            await self._record(request, f"/redirect/{path}")
+            return Response(status_code=302, headers={"location": f"{self.cdn_base}/{path}"})
 
         @app.get("/media-download/{media_id}")
         async def media_download(media_id: str, request: Request) -> Response:

@@ -53,6 +53,18 @@ async def test_an_image_behind_a_url_without_a_file_name_is_named_by_its_message
     assert graph.requests[0].query == {"asset_id": "17952342431710364", "signature": "AbC"}
 
 
+async def test_a_cdn_link_that_redirects_is_followed(
+    instagram: InstagramConnector, ig_config: ChannelConfig, graph: MetaGraph
+) -> None:
+    graph.add_cdn("ig_messaging_cdn/", JPEG, "image/jpeg")
+    payload = load_fixture("instagram_image.json", cdn=f"{graph.base_url}/redirect")
+
+    result = await instagram.webhook(ig_config, signed(payload))
+
+    assert [a.size for m in result.messages for a in m.attachments] == [len(JPEG)]
+    assert [r.path for r in graph.requests] == ["/redirect/ig_messaging_cdn/", "/cdn/ig_messaging_cdn/"]
+
+
 async def test_a_read_event_names_its_message_and_marks_it_read(
     instagram: InstagramConnector, ig_config: ChannelConfig
 ) -> None:

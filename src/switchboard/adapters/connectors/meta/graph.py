@@ -207,7 +207,8 @@ class Graph:
         """Fetch a file, stopping as soon as it passes ``limit`` (``FileTooLarge``); bytes and content type."""
         headers = {"authorization": f"Bearer {self._token}"} if authorized else {}
         try:
-            async with self.client.stream("GET", url, headers=headers) as response:
+            # CDN links may redirect; httpx drops the Authorization header when one leaves the origin
+            async with self.client.stream("GET", url, headers=headers, follow_redirects=True) as response:
                 if not response.is_success:
                     await response.aread()
                     raise graph_failure(response, self.provider)
