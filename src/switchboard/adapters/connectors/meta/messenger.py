@@ -156,7 +156,8 @@ class MessengerPlatform:
             else:
                 found.ignored.append(parsed)
         elif isinstance(event.get("delivery"), dict):
-            mids = [mid for mid in event["delivery"].get("mids") or () if isinstance(mid, str) and mid]
+            listed = event["delivery"].get("mids")
+            mids = [mid for mid in listed if isinstance(mid, str) and mid] if isinstance(listed, list) else []
             found.statuses.extend(DeliveryUpdate(config.id, mid, DeliveryStatus.DELIVERED) for mid in mids)
             if not mids:
                 found.ignored.append("delivery watermark without message ids")
