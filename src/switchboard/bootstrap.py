@@ -7,6 +7,9 @@ from datetime import timedelta
 
 from switchboard.adapters.bus import bus_from_url
 from switchboard.adapters.clock import SystemClock
+from switchboard.adapters.connectors.meta.instagram import InstagramConnector
+from switchboard.adapters.connectors.meta.messenger import MessengerConnector
+from switchboard.adapters.connectors.meta.whatsapp import WhatsAppConnector
 from switchboard.adapters.email.connector import EmailConnector, FaxConnector
 from switchboard.adapters.files import LocalFileStore
 from switchboard.adapters.security.passwords import Argon2Hasher
@@ -76,6 +79,7 @@ class Container:
         await self.relay.stop()
         left = await self.relay.drain(drain_seconds)
         await self.bus.close()
+        await self.services.connectors.close()
         await self.database.dispose()
         return left
 
@@ -92,7 +96,7 @@ def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool 
         default_region=settings.default_region,
         custom_statuses=tuple(sorted(settings.custom_statuses.items())),
         secret_box=FernetSecretBox(settings.secret_key),
-        connectors=connectors(LocalFileStore(settings.files_dir)),
+        connectors=connectors(LocalFileStore(settings.files_dir), clock),
     )
     outbox = SqlOutboxStore(database)
     relay = OutboxRelay(outbox, bus, clock)
@@ -103,6 +107,14 @@ def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool 
     return Container(settings, database, bus, services, outbox, SqlInbox(database), relay, routing, delivery, mail)
 
 
-def connectors(files: FileStore) -> ConnectorRegistry:
+def connectors(files: FileStore, clock: Clock) -> ConnectorRegistry:
     """Every medium's connector, by channel kind."""
-    return ConnectorRegistry([EmailConnector(files), FaxConnector(files)])
+    return ConnectorRegistry(
+        [
+            EmailConnector(files),
+            FaxConnector(files),
+            WhatsAppConnector(files),
+            MessengerConnector(files, clock=clock),
+            InstagramConnector(files, clock=clock),
+        ]
+    )

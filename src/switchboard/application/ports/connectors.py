@@ -184,3 +184,10 @@ class ConnectorRegistry:
 
     def kinds(self) -> frozenset[ChannelKind]:
         return frozenset(self._by_kind)
+
+    async def close(self) -> None:
+        """Close the connectors that hold connections (HTTP clients, sessions)."""
+        for connector in self._by_kind.values():
+            close = getattr(connector, "aclose", None)
+            if close is not None:
+                await close()
