@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import mimetypes
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -360,7 +361,8 @@ def _file_of(item: Any) -> tuple[str, str, str | None, int | None] | None:
         title = str(body.get("title") or f"doc{body.get('id')}")
         extension = str(body.get("ext") or "")
         name = title if not extension or title.lower().endswith(f".{extension.lower()}") else f"{title}.{extension}"
-        return body["url"], name, None, body.get("size") if isinstance(body.get("size"), int) else None
+        size = body.get("size") if isinstance(body.get("size"), int) else None
+        return body["url"], name, mimetypes.guess_type(name)[0], size  # VK's file server does not say
     if kind == "audio_message":
         if body.get("link_ogg"):
             return body["link_ogg"], f"voice-{body.get('id')}.ogg", "audio/ogg", None
