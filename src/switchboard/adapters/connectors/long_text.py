@@ -48,7 +48,9 @@ def _cut(text: str, limit: int, measure: Measure) -> int:
         at = window.rfind(boundary)
         if at >= fit // 2:
             return at + len(boundary)
-    at = max(window.rfind(" "), window.rfind("\t"))
+    if fit < len(text) and text[fit].isspace():
+        return fit  # the window ends where a word does
+    at = max(window.rfind(space) for space in (" ", "\t", "\n"))
     if at > 0:
         return at + 1
     return fit
