@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 
 from switchboard.adapters.connectors.telegram import TelegramConnector
 from switchboard.adapters.connectors.vk import VkConnector
@@ -43,7 +43,7 @@ async def _take(
     return [await receive_message(container.services, INTEGRATION, message) for message in result.messages]
 
 
-async def _count(container: Container, table: t.Table) -> int:
+async def _count(container: Container, table: Table) -> int:
     async with container.database.engine.connect() as connection:
         return int((await connection.execute(select(func.count()).select_from(table))).scalar_one())
 

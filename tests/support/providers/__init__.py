@@ -90,7 +90,8 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dic
     files: dict[str, Uploaded] = {}
     for part in message.iter_parts():
         name = str(part.get_param("name", header="content-disposition"))
-        data = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
         filename = part.get_filename()
         if filename is None:
             form[name] = data.decode("utf-8")

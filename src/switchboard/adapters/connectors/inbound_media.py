@@ -81,7 +81,7 @@ async def fetch(
                 return Refused(name, f"{provider} answered HTTP {response.status_code}")
             data = await _read_capped(response, limit)
             declared = content_type or response.headers.get("content-type")
-    except httpx.TransportError as error:
+    except httpx.HTTPError as error:  # the URL may carry a token (Telegram): never in the reason
         raise MediaUnavailable(f"{provider}: cannot fetch file {name!r} ({type(error).__name__})") from None
     if data is None:
         return Refused(name, f"larger than the channel's limit of {limit} bytes")

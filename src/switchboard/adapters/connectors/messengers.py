@@ -42,6 +42,8 @@ async def request(client: httpx.AsyncClient, method: str, url: str, *, provider:
         raise SendFailed(f"{provider}: timed out ({type(error).__name__})", retryable=True) from None
     except httpx.TransportError as error:
         raise SendFailed(f"{provider}: cannot connect ({type(error).__name__})", retryable=True) from None
+    except httpx.HTTPError as error:  # a bad encoding, too many redirects: worth another try, never the URL
+        raise SendFailed(f"{provider}: request failed ({type(error).__name__})", retryable=True) from None
 
 
 def failure(provider: str, response: httpx.Response, reason: str, retry_after: float | None = None) -> SendFailed:

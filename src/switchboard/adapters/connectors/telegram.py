@@ -109,8 +109,8 @@ _CONTENT = ("text", "caption", "photo", "location", "venue", "contact", "sticker
 
 
 class TelegramConnector:
-    kind = ChannelKind.TELEGRAM
-    secret_names = ("bot_token", "webhook_secret")
+    kind: ChannelKind = ChannelKind.TELEGRAM
+    secret_names: tuple[str, ...] = ("bot_token", "webhook_secret")
 
     def __init__(self, files: FileStore, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._files = files
@@ -126,7 +126,7 @@ class TelegramConnector:
         check_api_base(settings)
         check_file_limit(settings)
         require_secret(secrets, "bot_token", _BOT_TOKEN)
-        if secrets.get("webhook_secret") is not None:
+        if secrets.get("webhook_secret"):  # optional: absent or empty means derived
             require_secret(secrets, "webhook_secret", _WEBHOOK_SECRET)
 
     def check_reply(self, config: ChannelConfig, message: OutboundMessage, now: datetime) -> None:

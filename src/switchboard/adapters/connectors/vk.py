@@ -87,8 +87,8 @@ _VERSION = re.compile(r"^\d+\.\d+$")
 
 
 class VkConnector:
-    kind = ChannelKind.VK
-    secret_names = ("access_token", "secret")
+    kind: ChannelKind = ChannelKind.VK
+    secret_names: tuple[str, ...] = ("access_token", "secret")
 
     def __init__(self, files: FileStore, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._files = files

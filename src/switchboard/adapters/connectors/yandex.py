@@ -104,8 +104,8 @@ class PollResult:
 
 
 class YandexConnector:
-    kind = ChannelKind.YANDEX
-    secret_names = ("oauth_token", "webhook_secret")
+    kind: ChannelKind = ChannelKind.YANDEX
+    secret_names: tuple[str, ...] = ("oauth_token", "webhook_secret")
 
     def __init__(self, files: FileStore, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._files = files
@@ -124,7 +124,7 @@ class YandexConnector:
         if mode not in MODES:
             raise InvalidInput(f"mode must be one of {', '.join(MODES)}", field="settings.mode")
         require_secret(secrets, "oauth_token")
-        if secrets.get("webhook_secret") is not None:
+        if secrets.get("webhook_secret"):  # optional: absent or empty means derived
             require_secret(secrets, "webhook_secret", _WEBHOOK_SECRET)
 
     def check_reply(self, config: ChannelConfig, message: OutboundMessage, now: datetime) -> None:
