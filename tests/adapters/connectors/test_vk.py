@@ -347,3 +347,10 @@ def test_check_settings_and_check_reply_accept_a_working_channel(connector: VkCo
     connector.check_reply(config, reply("hi"), datetime(2026, 1, 1))
     with pytest.raises(InvalidInput):
         connector.check_reply(config, reply(" "), datetime(2026, 1, 1))
+
+
+async def test_an_attachment_whose_address_is_not_a_web_address_is_refused(vk: FakeVk, connector: VkConnector) -> None:
+    event = vk.event("message_new_voice")
+    event["object"]["message"]["attachments"][0]["audio_message"]["link_ogg"] = "file:///etc/passwd"
+    result = await connector.webhook(config_for(vk), vk.webhook_request(event))
+    assert result.messages[0].body == "[attachment 'voice-456239017.ogg' refused: its address is not a web address]"

@@ -73,6 +73,8 @@ async def fetch(
     params: Mapping[str, str] | None = None,
 ) -> Attachment | Refused:
     """Download ``url`` into the store; raise ``MediaUnavailable`` when trying again later may succeed."""
+    if not url.startswith(("https://", "http://")):
+        return Refused(name, "its address is not a web address")
     try:
         async with client.stream("GET", url, headers=headers, params=params) as response:
             if response.status_code == 429 or response.status_code >= 500:
