@@ -10,6 +10,9 @@ from switchboard.adapters.clock import SystemClock
 from switchboard.adapters.connectors.meta.instagram import InstagramConnector
 from switchboard.adapters.connectors.meta.messenger import MessengerConnector
 from switchboard.adapters.connectors.meta.whatsapp import WhatsAppConnector
+from switchboard.adapters.connectors.telegram import TelegramConnector
+from switchboard.adapters.connectors.vk import VkConnector
+from switchboard.adapters.connectors.yandex import YandexConnector
 from switchboard.adapters.email.connector import EmailConnector, FaxConnector
 from switchboard.adapters.files import LocalFileStore
 from switchboard.adapters.security.passwords import Argon2Hasher
@@ -116,5 +119,8 @@ def connectors(files: FileStore, clock: Clock) -> ConnectorRegistry:
             WhatsAppConnector(files),
             MessengerConnector(files, clock=clock),
             InstagramConnector(files, clock=clock),
+            TelegramConnector(files),
+            VkConnector(files),
+            YandexConnector(files),
         ]
     )

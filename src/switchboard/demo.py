@@ -123,7 +123,9 @@ async def _populate(services: Services, rng: random.Random) -> None:
     )
     channels = [
         await create_channel(services, admin, ChannelKind.API, "Сайт (API)", sales.id, {}),
-        await create_channel(services, admin, ChannelKind.TELEGRAM, "Telegram-бот", sales.id, {}),
+        await create_channel(
+            services, admin, ChannelKind.TELEGRAM, "Telegram-бот", sales.id, {}, {"bot_token": DEMO_BOT_TOKEN}
+        ),
         await create_channel(
             services,
             admin,
@@ -136,11 +138,24 @@ async def _populate(services: Services, rng: random.Random) -> None:
                 "smtp": {"host": "127.0.0.1", "port": 2525, "tls": "none"},
             },
         ),
-        await create_channel(services, admin, ChannelKind.WHATSAPP, "WhatsApp", support.id, {}),
+        await create_channel(
+            services,
+            admin,
+            ChannelKind.WHATSAPP,
+            "WhatsApp",
+            support.id,
+            {"phone_number_id": "100000000000001"},
+            DEMO_META_SECRETS,
+        ),
     ]
     for n in range(50):
         await _customer_story(services, admin, operators, channels, rng, n)
     await _history_delivered(services)
+
+
+# placeholders: the demo's messenger channels show the wiring; replace them with real credentials to go live
+DEMO_BOT_TOKEN = "1000000001:DEMO-not-a-real-bot-token"  # noqa: S105 - a placeholder, not a secret
+DEMO_META_SECRETS = {"access_token": "DEMO-token", "app_secret": "DEMO-app-secret", "verify_token": "DEMO-verify"}
 
 
 async def _history_delivered(services: Services) -> None:

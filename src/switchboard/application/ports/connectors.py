@@ -188,6 +188,6 @@ class ConnectorRegistry:
     async def close(self) -> None:
         """Close the connectors that hold connections (HTTP clients, sessions)."""
         for connector in self._by_kind.values():
-            close = getattr(connector, "aclose", None)
+            close = getattr(connector, "aclose", None) or getattr(connector, "close", None)
             if close is not None:
                 await close()
