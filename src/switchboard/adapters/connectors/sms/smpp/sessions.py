@@ -24,7 +24,7 @@ from switchboard.adapters.connectors.sms.phones import digits, recipient, sender
 from switchboard.adapters.connectors.sms.smpp.assembly import LongMessages, PartsKey
 from switchboard.adapters.connectors.sms.smpp.client import SmppClient, SmppUnavailable, SubmitRefused
 from switchboard.adapters.connectors.sms.smpp.messages import read_text, submit_pdus
-from switchboard.adapters.connectors.sms.smpp.pdu import DeliverSm, Status, status_name
+from switchboard.adapters.connectors.sms.smpp.pdu import DeliverSm, Status, Tag, status_name
 from switchboard.adapters.connectors.sms.smpp.receipts import (
     PartReceipts,
     is_mobile_originated,
@@ -133,8 +133,9 @@ class SmppSession:
         return await self._mobile_originated(sm)
 
     async def _receipt(self, sm: DeliverSm) -> Status:
+        # the receipt's fields are ASCII whatever data_coding says; its text: tail may be anything
+        text = (sm.short_message or sm.tlv(Tag.MESSAGE_PAYLOAD) or b"").decode("latin-1")
         try:
-            _, text = read_text(sm)
             receipt = read_receipt(sm, text)
         except ValueError as error:
             log.warning("smpp channel %d: unreadable delivery receipt: %s", self.channel_id, error)
