@@ -1,4 +1,4 @@
-"""Fixtures for the SMS connector: local Twilio-like, SMS.ru-like and SMPP peers, channel configs, collected callbacks."""
+"""Fixtures for the SMS connector: local Twilio-, SMS.ru- and SMPP peers, channel configs, collected callbacks."""
 
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ async def smsc() -> AsyncIterator[Smsc]:
     await peer.close()
 
 
-def smpp_config(port: int, password: str = "secret", **settings: Any) -> ChannelConfig:
+def smpp_config(port: int, password: str = "secret", **settings: Any) -> ChannelConfig:  # noqa: S107
     values = {
         "provider": "smpp",
         "host": "127.0.0.1",

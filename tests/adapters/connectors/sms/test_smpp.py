@@ -388,7 +388,10 @@ async def test_a_refused_destination_fails_the_reply_for_good_saying_which_part(
     with pytest.raises(SendFailed) as error:
         await connector.send(smpp_config(smsc.port), reply(ORDER_TEXT))
     assert error.value.retryable is False
-    assert error.value.reason == "smpp: the SMSC refused submit_sm: ESME_RINVDSTADR (after 0 of 3 parts were accepted; a retry sends every part again)"  # fmt: skip
+    assert error.value.reason == (
+        "smpp: the SMSC refused submit_sm: ESME_RINVDSTADR"
+        " (after 0 of 3 parts were accepted; a retry sends every part again)"
+    )
 
 
 async def test_submits_keep_to_the_configured_rate(sessions: SmppSessions, smsc: Smsc, connector: SmsConnector) -> None:

@@ -197,7 +197,7 @@ class SmsRuProvider:
                 statuses.append(update)
         for item in ignored:
             log.info("smsru channel %d: ignored %s", config.id, item)
-        return WebhookResult(statuses=statuses, ignored=ignored, reply_body=ACKNOWLEDGED)
+        return WebhookResult(statuses=tuple(statuses), ignored=tuple(ignored), reply_body=ACKNOWLEDGED)
 
     def _verify(self, config: ChannelConfig, request: WebhookRequest, entries: list[str], given: str | None) -> None:
         api_id = config.secrets.get("api_id")

@@ -154,12 +154,12 @@ class TwilioProvider:
             raise WebhookRejected("the callback is for another Twilio account", 403)
         if fields.get("SmsStatus") == "received" or ("Body" in fields and "MessageStatus" not in fields):
             return WebhookResult(
-                messages=[_inbound(config, fields)], reply_body=EMPTY_TWIML, reply_content_type="text/xml"
+                messages=(_inbound(config, fields),), reply_body=EMPTY_TWIML, reply_content_type="text/xml"
             )
         if "MessageStatus" in fields:
             return _status(config, fields)
         log.info("twilio channel %d: callback without Body or MessageStatus ignored", config.id)
-        return WebhookResult(ignored=["twilio: callback without Body or MessageStatus"], reply_body=b"")
+        return WebhookResult(ignored=("twilio: callback without Body or MessageStatus",), reply_body=b"")
 
     def _verify(self, config: ChannelConfig, request: WebhookRequest, params: list[tuple[str, str]]) -> None:
         given = header(request.headers, "x-twilio-signature")
@@ -236,10 +236,10 @@ def _status(config: ChannelConfig, fields: dict[str, str]) -> WebhookResult:
         raise WebhookRejected("twilio: a status callback without MessageSid", 400)
     if status is None:
         log.info("twilio channel %d: MessageStatus %r ignored", config.id, value)
-        return WebhookResult(ignored=[f"twilio: MessageStatus {value}"], reply_body=b"")
+        return WebhookResult(ignored=(f"twilio: MessageStatus {value}",), reply_body=b"")
     error = None
     if status is DeliveryStatus.FAILED:
         code = fields.get("ErrorCode") or ""
         meaning = fields.get("ErrorMessage") or ERRORS.get(code, "")
         error = f"twilio: {value}" + (f", error {code}" if code else "") + (f" ({meaning})" if meaning else "")
-    return WebhookResult(statuses=[DeliveryUpdate(config.id, sid, status, error)], reply_body=b"")
+    return WebhookResult(statuses=(DeliveryUpdate(config.id, sid, status, error),), reply_body=b"")
