@@ -241,6 +241,14 @@ async def test_a_long_sms_whose_last_part_never_comes_is_let_out_with_the_gap_ma
     assert [message.body for message in collected.messages] == ["Начало[…]"]
 
 
+async def test_a_sender_in_national_form_is_read_in_the_channels_region(
+    sessions: SmppSessions, smsc: Smsc, collected: Collected
+) -> None:
+    await bound(sessions, smsc)
+    await smsc.deliver(source="89161234567", destination="4242", short_message=b"Hi", source_ton=2)
+    assert collected.messages[0].sender == Sender(phone="+79161234567")
+
+
 async def test_a_short_code_sender_is_kept_as_an_external_identity(
     sessions: SmppSessions, smsc: Smsc, collected: Collected
 ) -> None:

@@ -32,12 +32,16 @@ def digits(phone: str) -> str:
     return phone.lstrip("+")
 
 
-def sender(address: str) -> Sender:
+def sender(address: str, national_region: str | None = None) -> Sender:
+    """Who sent an SMS; ``national_region`` reads a number in national form (``8916…``) when an SMSC sends one."""
     value = address.strip()
     number = value.removeprefix("+")
     if number.isdigit():
-        try:
-            return Sender(phone=normalize_phone(f"+{number}", "ZZ"))
-        except InvalidIdentity:
-            pass
+        for candidate, region in ((f"+{number}", "ZZ"), (number, national_region)):
+            if region is None:
+                continue
+            try:
+                return Sender(phone=normalize_phone(candidate, region))
+            except InvalidIdentity:
+                pass
     return Sender(external_kind=IdentityKind.EXTERNAL, external_id=f"sms:{value}")

@@ -166,7 +166,7 @@ class TwilioProvider:
         token = config.secrets.get("auth_token")
         if not token:
             raise WebhookRejected("the channel has no auth_token: no callback can be verified")
-        url = str(config.settings["webhook_url"])
+        url = str(config.settings.get("webhook_url") or "")
         if not given or not any(same_secret(given, signature(token, u, params)) for u in _url_variants(url)):
             raise WebhookRejected("X-Twilio-Signature does not match (is webhook_url exactly the URL Twilio calls?)")
 

@@ -162,7 +162,7 @@ class SmppSession:
     async def _take_in(self, source: str, destination: str, text: str, key: PartsKey | None) -> Status:
         message = InboundMessage(
             channel_id=self.channel_id,
-            sender=sender(source),
+            sender=sender(source, self.settings.national_region),
             body=text,
             source=Source(dialled_number=destination or None),
         )

@@ -37,6 +37,7 @@ class SmppSettings:
     reconnect_max: float = 60.0
     max_parts: int = 10
     part_timeout: float = 300.0  # seconds to wait for the missing parts of a long inbound SMS
+    national_region: str = "RU"  # how to read a sender's number the SMSC gives in national form
 
 
 def smpp_settings(settings: Mapping[str, Any], secrets: Mapping[str, str]) -> SmppSettings:
@@ -66,6 +67,7 @@ def smpp_settings(settings: Mapping[str, Any], secrets: Mapping[str, str]) -> Sm
         reconnect_max=read.number(settings, "reconnect_max", 60, low=0.01, high=3600),
         max_parts=read.max_parts(settings, MAX_PARTS),
         part_timeout=read.number(settings, "part_timeout", 300, low=0.05, high=86400),
+        national_region=read.text(settings, "national_region", default="RU", pattern=r"[A-Z]{2}", hint="ISO 3166"),
     )
 
 
