@@ -10,6 +10,8 @@ from switchboard.adapters.clock import SystemClock
 from switchboard.adapters.connectors.meta.instagram import InstagramConnector
 from switchboard.adapters.connectors.meta.messenger import MessengerConnector
 from switchboard.adapters.connectors.meta.whatsapp import WhatsAppConnector
+from switchboard.adapters.connectors.sms.connector import SmsConnector
+from switchboard.adapters.connectors.sms.smpp.sessions import SmppSessions
 from switchboard.adapters.connectors.telegram import TelegramConnector
 from switchboard.adapters.connectors.vk import VkConnector
 from switchboard.adapters.connectors.yandex import YandexConnector
@@ -34,6 +36,7 @@ from switchboard.workers.delivery import DeliveryWorker
 from switchboard.workers.mail import MailWorker
 from switchboard.workers.relay import OutboxRelay
 from switchboard.workers.routing import RoutingWorker
+from switchboard.workers.smpp import SmppWorker
 
 
 @dataclass
@@ -47,6 +50,7 @@ class Container:
     relay: OutboxRelay
     routing: RoutingWorker
     delivery: DeliveryWorker
+    smpp: SmppWorker
     mail: MailWorker | None = None
     stopped: bool = False
 
@@ -62,6 +66,7 @@ class Container:
             await self.routing.declare()
         self.relay.start()
         if self.settings.delivery:
+            await self.smpp.start()
             await self.delivery.start()
 
     async def queue_position(self, conversation_id: int) -> tuple[int, float | None] | None:
@@ -78,6 +83,7 @@ class Container:
         if self.mail is not None:
             await self.mail.stop()
         await self.delivery.stop()
+        await self.smpp.stop()
         await self.routing.stop()
         await self.relay.stop()
         left = await self.relay.drain(drain_seconds)
@@ -91,6 +97,7 @@ def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool 
     clock = clock or SystemClock()
     database = Database(settings.database_url, pool_size=settings.db_pool_size)
     bus = bus_from_url(settings.bus_url, namespace=settings.bus_namespace)
+    smpp = SmppWorker()
     services = Services(
         uow=SqlUnitOfWorkFactory(database),
         clock=clock,
@@ -99,18 +106,21 @@ def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool 
         default_region=settings.default_region,
         custom_statuses=tuple(sorted(settings.custom_statuses.items())),
         secret_box=FernetSecretBox(settings.secret_key),
-        connectors=connectors(LocalFileStore(settings.files_dir), clock),
+        connectors=connectors(LocalFileStore(settings.files_dir), clock, smpp.sessions),
     )
     outbox = SqlOutboxStore(database)
     relay = OutboxRelay(outbox, bus, clock)
     database.on_commit(relay.wake)
     routing = RoutingWorker(Router(services, engine_settings(services)), bus, LeaderLock(database))
     mail = MailWorker(services, settings.smtp_host, settings.smtp_port, settings.files_dir) if settings.mail else None
+    smpp.bind(services)
     delivery = DeliveryWorker(services, bus)
-    return Container(settings, database, bus, services, outbox, SqlInbox(database), relay, routing, delivery, mail)
+    return Container(
+        settings, database, bus, services, outbox, SqlInbox(database), relay, routing, delivery, smpp, mail
+    )
 
 
-def connectors(files: FileStore, clock: Clock) -> ConnectorRegistry:
+def connectors(files: FileStore, clock: Clock, smpp: SmppSessions | None = None) -> ConnectorRegistry:
     """Every medium's connector, by channel kind."""
     return ConnectorRegistry(
         [
@@ -122,5 +132,6 @@ def connectors(files: FileStore, clock: Clock) -> ConnectorRegistry:
             TelegramConnector(files),
             VkConnector(files),
             YandexConnector(files),
+            SmsConnector(smpp),
         ]
     )

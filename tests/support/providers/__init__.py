@@ -31,10 +31,11 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 from typing import Any, Self
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from fastapi import FastAPI, Request, Response
 
+from switchboard.application.ports.connectors import WebhookRequest
 from tests.support.server import serving
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -179,3 +180,19 @@ async def _record(request: Request) -> Recorded:
     elif content_type.startswith("multipart/form-data"):
         recorded.form, recorded.files = parse_multipart(content_type, body)
     return recorded
+
+
+@dataclass(frozen=True)
+class WebhookCall:
+    """One webhook as the provider sends it, before anything on our side reads it."""
+
+    url: str
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    method: str = "POST"
+
+    def request(self) -> WebhookRequest:
+        """What our webhook route hands the connector: lower-cased headers, the URL's query, the raw body."""
+        query = dict(parse_qsl(urlsplit(self.url).query))
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        return WebhookRequest(method=self.method, headers=headers, query=query, body=self.body)
