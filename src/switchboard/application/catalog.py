@@ -18,6 +18,7 @@ from switchboard.domain.lines import Line
 from switchboard.domain.operators import Role, User, validate_capacity
 from switchboard.domain.routing.config import InvalidConfig
 from switchboard.domain.routing.split import SplitRule
+from switchboard.domain.webchat import InvalidWidgetSettings, widget_settings
 
 STAFF = (Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR)
 MANAGERS = (Role.ADMIN, Role.SUPERVISOR)
@@ -42,7 +43,7 @@ async def create_channel(
     name = name.strip()
     if not 1 <= len(name) <= 200:
         raise InvalidInput("name must be 1 to 200 characters", field="name")
-    rules = check_channel_settings(settings)
+    rules = check_channel_settings(settings, kind)
     now = services.clock.now()
     async with services.uow() as uow:
         await _existing_line(uow, line_id)
@@ -77,11 +78,12 @@ async def update_channel(
     require_role(principal, Role.ADMIN)
     now = services.clock.now()
     async with services.uow() as uow:
-        if await uow.channels.get(channel_id) is None:
+        existing = await uow.channels.get(channel_id)
+        if existing is None:
             raise NotFound(f"channel {channel_id} does not exist")
         if "line_id" in fields:
             await _existing_line(uow, int(fields["line_id"]))
-        for rule in check_channel_settings(fields.get("settings") or {}):
+        for rule in check_channel_settings(fields.get("settings") or {}, existing.kind):
             await _existing_line(uow, int(rule.line_id))
         await uow.channels.update(channel_id, fields)
         await uow.audit.add(
@@ -95,7 +97,12 @@ async def update_channel(
     return channel
 
 
-def check_channel_settings(settings: Mapping[str, Any]) -> tuple[SplitRule, ...]:
+def check_channel_settings(settings: Mapping[str, Any], kind: ChannelKind | None = None) -> tuple[SplitRule, ...]:
+    if kind is ChannelKind.WEBCHAT:
+        try:
+            widget_settings(settings)
+        except InvalidWidgetSettings as error:
+            raise InvalidInput(f"{error.field}: {error.detail}", field=error.field) from error
     try:
         return split_rules(settings)
     except InvalidConfig as error:
