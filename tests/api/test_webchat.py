@@ -512,3 +512,41 @@ async def test_a_websocket_flood_is_closed_with_1008_and_a_reason(chat: Chat) ->
     assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1008, "too many messages: at most 5 a second")
     pongs = [f for f in visitor.frames if f["type"] == "pong"]
     assert 20 <= len(pongs) < 30  # the burst, and what the rate refilled meanwhile
+
+
+# --- admin and demo -------------------------------------------------------------------------------------------
+
+
+async def test_a_web_chat_channel_with_bad_settings_is_refused_naming_the_field(
+    app_client: httpx.AsyncClient, desk: Desk
+) -> None:
+    answer = await app_client.post(
+        "/api/v1/channels",
+        headers=desk.as_("admin"),
+        json={
+            "kind": "webchat",
+            "name": "Bad chat",
+            "line_id": desk.line_id,
+            "settings": {"files": {"types": ["image/png", "text/html"]}},
+        },
+    )
+    assert answer.status_code == 422
+    assert answer.json()["field"] == "settings.files.types"
+    listed = await app_client.get("/api/v1/channels", headers=desk.as_("admin"))
+    assert [c["name"] for c in listed.json()] == ["Website"]
+    # and an existing chat cannot be switched to settings the widget cannot work with
+    chat = await make_chat_channel(app_client, desk)
+    patched = await app_client.patch(
+        f"/api/v1/channels/{chat}", headers=desk.as_("admin"), json={"settings": {"rate": {"burst": 0}}}
+    )
+    assert (patched.status_code, patched.json()["field"]) == (422, "settings.rate.burst")
+
+
+async def test_the_demo_page_embeds_the_first_web_chat_channel(app_client: httpx.AsyncClient, desk: Desk) -> None:
+    missing = await app_client.get("/demo/chat")
+    assert missing.status_code == 404
+    chat = await make_chat_channel(app_client, desk)
+    page = await app_client.get("/demo/chat")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert f'<script src="/webchat/widget.js" data-channel="{chat}" async></script>' in page.text
+    assert '<html lang="ru">' in page.text
