@@ -151,14 +151,17 @@ async def test_forged_or_tampered_cookie_is_refused_with_a_reason(chat: Chat) ->
         "malformed": "not-a-token",
     }
     for case, token in cases.items():
+        widget = Widget(chat.host, chat.channel_id, token=token)
         with pytest.raises(websockets.ConnectionClosed) as closed:
-            async with Widget(chat.host, chat.channel_id, token=token):
+            async with widget:
                 pass
         assert closed.value.rcvd is not None, case
         assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (
             4401,
             "the visitor cookie is forged or tampered with",
         ), case
+        # and the bad cookie is dropped, so the widget's next try starts as a new visitor
+        assert widget.cookie == "sb_visitor=; Path=/webchat; Max-Age=0; HttpOnly", case
     # and nothing was recorded for them
     async with chat.container.services.uow(read_only=True) as uow:
         assert await uow.webchat.visitor("A" * 22) is None and await uow.webchat.visitor("B" * 22) is None

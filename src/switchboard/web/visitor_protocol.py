@@ -22,7 +22,7 @@ import structlog
 from fastapi import WebSocket, WebSocketDisconnect
 
 from switchboard.application.errors import ApplicationError, NotFound
-from switchboard.application.ports.storage import StorageUnavailable
+from switchboard.application.ports.storage import Conflict, StorageUnavailable
 from switchboard.application.ports.webchat import Visitor
 from switchboard.application.webchat import (
     Introduction,
@@ -186,8 +186,11 @@ class VisitorSession:
             await self._send(_error(ref, error.field, error.detail))
         except ApplicationError as error:
             await self._send(_error(ref, error.field, error.detail))
-        except StorageUnavailable:
+        except (StorageUnavailable, Conflict):
             await self._send(_error(ref, None, "the service is busy; try again"))
+        except Exception:  # one bad frame must not end the visitor's chat
+            log.exception("webchat.frame_failed", frame_type=kind, channel_id=self.socket.channel_id)
+            await self._send(_error(ref, None, "an unexpected error occurred; try again"))
 
     # --- handlers ---------------------------------------------------------------------------------------------
 

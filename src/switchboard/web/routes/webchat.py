@@ -48,7 +48,6 @@ VISITOR_HEADER = "x-visitor-token"
 COOKIE_SECONDS = 365 * 86_400
 WIDGET_JS = Path(__file__).resolve().parent.parent / "static" / "widget" / "widget.js"
 Sha256 = Annotated[str, PathParam(pattern=r"^[0-9a-fA-F]{64}$")]
-OPERATOR_TYPING_THROTTLE = Throttle(1.0)
 
 
 # --- shapes ---------------------------------------------------------------------------------------------------
@@ -266,8 +265,10 @@ async def typing(
 ) -> TypingOut:
     """The operator is typing: the web chat visitor's widget shows it (at most one notice a second)."""
     runtime = container(request)
-    key = f"{principal.user_id}:{conversation_id}"
-    if not OPERATOR_TYPING_THROTTLE.allow(key, time.monotonic()):
+    throttle = getattr(request.app.state, "operator_typing", None)
+    if throttle is None:
+        throttle = request.app.state.operator_typing = Throttle(1.0)
+    if not throttle.allow(f"{principal.user_id}:{conversation_id}", time.monotonic()):
         return TypingOut(conversation_id=conversation_id, sent=False)
     sent = await operator_typing(runtime.services, runtime.bus, principal, conversation_id)
     return TypingOut(conversation_id=conversation_id, sent=sent)
@@ -290,7 +291,10 @@ async def visitor_socket(websocket: WebSocket, channel_id: int) -> None:
     try:
         visitor_id = signer.read(token) if token else None
     except ForgedVisitor:
-        await websocket.accept()
+        # refused, and the bad cookie is dropped so that the widget's next try starts as a new visitor
+        # (after a secret key rotation every old cookie is "forged")
+        expire = f"{VISITOR_COOKIE}=; Path=/webchat; Max-Age=0; HttpOnly".encode()
+        await websocket.accept(headers=[(b"set-cookie", expire)])
         await websocket.close(code=4401, reason="the visitor cookie is forged or tampered with")
         return
     if visitor_id is None:
