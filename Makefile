@@ -15,11 +15,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Debian packages the tests use as real protocol peers (Dovecot for IMAP); installed when missing (needs root)
+## Debian packages the tests use as real protocol peers (Dovecot for IMAP, Chromium for the browser tests);
+## installed when missing (needs root). Playwright drives Debian's Chromium: it never downloads a browser.
 system-deps:
 	@command -v dovecot >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; \
 	  else echo "dovecot-imapd is missing: sudo apt-get install dovecot-imapd (the IMAP tests need it)"; fi; }
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: sudo apt-get install chromium (the browser tests need it)"; fi; }
 
 ## make run: install, migrate the embedded SQLite database under var/, load demo data when empty, serve on :8000
 run: install

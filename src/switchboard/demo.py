@@ -63,6 +63,10 @@ SALES_ROUTING = {
         "templates": {"welcome": {"ru": "Здравствуйте, {contact_name}! Менеджер ответит через минуту."}},
     },
 }
+WEBCHAT_SETTINGS = {
+    "title": "Ромашка: чат с консультантом",
+    "prechat": {"fields": [{"name": "name", "required": True}, {"name": "phone"}, {"name": "email"}]},
+}
 SUPPORT_ROUTING = {
     "mode": "strict_order",
     "forwarding_timeout_s": 60,
@@ -150,6 +154,8 @@ async def _populate(services: Services, rng: random.Random) -> None:
     ]
     for n in range(50):
         await _customer_story(services, admin, operators, channels, rng, n)
+    # the widget on /demo/chat (kept out of ``channels`` so the stories above stay as they were)
+    await create_channel(services, admin, ChannelKind.WEBCHAT, "Чат на сайте", sales.id, WEBCHAT_SETTINGS)
     await _history_delivered(services)
 
 

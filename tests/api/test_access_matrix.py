@@ -15,8 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
+from switchboard.adapters.security.visitors import VisitorTokens
 from switchboard.bootstrap import Container, build
-from switchboard.config import load_settings
+from switchboard.config import INSECURE_DEV_KEY, load_settings
 from switchboard.web import problems
 from switchboard.web.app import create_app
 from tests.support.desk import PASSWORD, Desk, inbound
@@ -67,6 +68,12 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "/api/v1/operators/{user_id}": {"get": STAFF, "patch": MANAGERS},
     "/api/v1/leads": {"get": STAFF},
     "/api/v1/leads/{lead_id}": {"get": STAFF, "patch": STAFF},
+    "/api/v1/conversations/{conversation_id}/typing": {"post": STAFF},
+    "/webchat/widget.js": {"get": PUBLIC},
+    "/webchat/{channel_id}/config": {"get": PUBLIC},
+    "/webchat/{channel_id}/files": {"post": PUBLIC},
+    "/webchat/{channel_id}/files/{sha256}": {"get": PUBLIC},
+    "/demo/chat": {"get": PUBLIC},
     "/healthz": {"get": PUBLIC},
     "/readyz": {"get": PUBLIC},
     "/metrics": {"get": PUBLIC},
@@ -106,6 +113,9 @@ class World:
     contact_id: int
     conversation_id: int
     lead_id: int
+    chat_channel_id: int  # a web chat channel, for the widget's public routes
+    visitor_token: str  # a web chat visitor's signed cookie
+    file_sha256: str  # a file that visitor uploaded
 
     def path(self, template: str) -> str:
         return template.format(
@@ -113,10 +123,21 @@ class World:
             conversation_id=self.conversation_id,
             lead_id=self.lead_id,
             line_id=self.desk.line_id,
-            channel_id=self.desk.channel_id,
+            channel_id=self.chat_channel_id if template.startswith("/webchat/") else self.desk.channel_id,
             user_id=self.desk.operator_id,
             operator_id=self.desk.operator_id,
+            sha256=self.file_sha256,
         )
+
+
+# public routes of the web chat widget that only a visitor uses: every caller comes with the visitor's cookie
+# (whatever their role) and sends what the widget sends
+VISITOR_REQUESTS: dict[tuple[str, str], Callable[[World, str], dict[str, Any]]] = {
+    ("post", "/webchat/{channel_id}/files"): lambda w, c: {
+        "content": f"note of {c}".encode(),
+        "headers": {"content-type": "text/plain", "cookie": f"sb_visitor={w.visitor_token}"},
+    },
+}
 
 
 # a minimal valid body for every route that takes one; ``caller`` keeps unique values unique
@@ -189,8 +210,29 @@ async def world(app_client: httpx.AsyncClient, desk: Desk) -> World:
         json={"operator_id": desk.operator_id},
     )
     assert assigned.status_code == 200, assigned.text
+    chat = await app_client.post(
+        "/api/v1/channels",
+        headers=desk.as_("admin"),
+        json={"kind": "webchat", "name": "Site chat", "line_id": desk.line_id},
+    )
+    assert chat.status_code == 201, chat.text
+    token = VisitorTokens(INSECURE_DEV_KEY).issue("matrix-visitor-0001", 1_800_000_000)
+    uploaded = await app_client.post(
+        f"/webchat/{chat.json()['id']}/files",
+        content=b"a note",
+        headers={"content-type": "text/plain", "cookie": f"sb_visitor={token}"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
     app_client.cookies.clear()
-    return World(desk, answer["contact_id"], answer["conversation_id"], answer["lead_id"])
+    return World(
+        desk,
+        answer["contact_id"],
+        answer["conversation_id"],
+        answer["lead_id"],
+        chat.json()["id"],
+        token,
+        uploaded.json()["sha256"],
+    )
 
 
 def _verdict(caller: str, allowed: frozenset[str], response: httpx.Response) -> str | None:
@@ -250,7 +292,17 @@ async def _call_as_everyone(client: httpx.AsyncClient, world: World, method: str
         make_body = BODIES.get((method, template))
         body = make_body(world, caller) if make_body else ({} if method != "get" else None)
         client.cookies.clear()  # the desk's logins (and POST /auth/login) leave a session cookie behind
-        response = await client.request(method.upper(), world.path(template), headers=world.desk.as_(caller), json=body)
+        visitor = VISITOR_REQUESTS.get((method, template))
+        if visitor is not None:
+            request = visitor(world, caller)
+            headers = {**world.desk.as_(caller), **request["headers"]}
+            response = await client.request(
+                method.upper(), world.path(template), headers=headers, content=request["content"]
+            )
+        else:
+            response = await client.request(
+                method.upper(), world.path(template), headers=world.desk.as_(caller), json=body
+            )
         problem = _verdict(caller, allowed, response)
         if problem is not None:
             failures[f"{method.upper()} {template} as {caller}"] = problem

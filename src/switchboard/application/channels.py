@@ -25,6 +25,7 @@ from switchboard.domain.line_settings import split_rules
 from switchboard.domain.operators import Role
 from switchboard.domain.routing.config import InvalidConfig
 from switchboard.domain.routing.split import SplitRule
+from switchboard.domain.webchat import InvalidWidgetSettings, widget_settings
 
 MAX_SECRET = 8_000
 
@@ -38,7 +39,12 @@ class ChannelView:
     waiting: int = 0
 
 
-def check_channel_settings(settings: Mapping[str, Any]) -> tuple[SplitRule, ...]:
+def check_channel_settings(settings: Mapping[str, Any], kind: ChannelKind | None = None) -> tuple[SplitRule, ...]:
+    if kind is ChannelKind.WEBCHAT:
+        try:
+            widget_settings(settings)
+        except InvalidWidgetSettings as error:
+            raise InvalidInput(f"{error.field}: {error.detail}", field=error.field) from error
     try:
         return split_rules(settings)
     except InvalidConfig as error:
@@ -105,7 +111,7 @@ async def create_channel(
     name = name.strip()
     if not 1 <= len(name) <= 200:
         raise InvalidInput("name must be 1 to 200 characters", field="name")
-    rules = check_channel_settings(settings)
+    rules = check_channel_settings(settings, kind)
     plain = {k: v for k, v in check_secrets(secrets or {}).items() if v is not None}
     _check_with_connector(services, kind, settings, plain)
     sealed = _seal(services, plain)
@@ -162,7 +168,7 @@ async def update_channel(
         channel = await uow.channels.get(channel_id)
         if channel is None:
             raise NotFound(f"channel {channel_id} does not exist")
-        rules = check_channel_settings(fields.get("settings") or {})
+        rules = check_channel_settings(fields.get("settings") or {}, channel.kind)
         await _check_lines(uow, int(fields["line_id"]) if "line_id" in fields else None, rules)
         stored = open_secrets(services, await uow.channels.sealed_secrets(channel_id))
         merged = {k: v for k, v in {**stored, **changes}.items() if v is not None}

@@ -269,3 +269,28 @@ for _cls in (
     AutomaticMessageQueued,
 ):
     CATALOGUE[_cls.name] = _cls
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRated(Event):
+    """The customer rated a closed conversation (1–5) in the web chat."""
+
+    name: ClassVar[str] = "ConversationRated"
+    conversation_id: int
+    line_id: int
+    operator_id: int | None
+    score: int
+
+
+@dataclass(frozen=True, slots=True)
+class VisitorLinked(Event):
+    """A web chat visitor gave an identity of a known contact: their conversations now belong to it."""
+
+    name: ClassVar[str] = "VisitorLinked"
+    contact_id: int
+    previous_contact_id: int
+    channel_id: int
+
+
+CATALOGUE[ConversationRated.name] = ConversationRated
+CATALOGUE[VisitorLinked.name] = VisitorLinked

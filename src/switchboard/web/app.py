@@ -14,8 +14,20 @@ from switchboard.web.access import PrincipalCache
 from switchboard.web.middleware import RequestContext
 from switchboard.web.realtime import Hub
 from switchboard.web.realtime import router as ws_router
-from switchboard.web.routes import admin, auth, channels, contacts, conversations, intake, ops, routing
+from switchboard.web.routes import (
+    admin,
+    auth,
+    channels,
+    contacts,
+    conversations,
+    demo,
+    intake,
+    ops,
+    routing,
+    webchat,
+)
 from switchboard.web.runtime import Runtime
+from switchboard.web.visitors import VisitorHub
 
 API = "/api/v1"
 
@@ -34,9 +46,12 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
         )
         await hub.start()
         app.state.hub = hub
+        app.state.visitors = VisitorHub(container.services, container.bus, container.queue_position)
+        await app.state.visitors.start()
         try:
             yield
         finally:
+            await app.state.visitors.stop()
             await hub.stop()
             if manage_lifecycle:
                 await container.stop()
@@ -61,9 +76,12 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
         routing.router,
         admin.router,
         channels.router,
+        webchat.api_router,
         ws_router,
     ):
         app.include_router(router, prefix=API)
     app.include_router(ops.router)
+    app.include_router(webchat.router)
+    app.include_router(demo.router)
     app.add_middleware(RequestContext, body_limit=container.settings.body_limit_bytes)
     return app

@@ -44,14 +44,10 @@ def concerns(principal: Principal, envelope: Envelope) -> bool:
 
 
 def frame(envelope: Envelope) -> str:
-    return json.dumps(
-        {
-            "id": envelope.event_id,
-            "event": envelope.name,
-            "occurred_at": envelope.occurred_at.isoformat(),
-            "data": envelope.payload,
-        }
-    )
+    """Live-only notices (a visitor typing) have event id 0 and no ``id``: they are never replayed."""
+    body: dict[str, Any] = {"id": envelope.event_id} if envelope.event_id > 0 else {}
+    body.update(event=envelope.name, occurred_at=envelope.occurred_at.isoformat(), data=envelope.payload)
+    return json.dumps(body)
 
 
 @dataclass(eq=False)

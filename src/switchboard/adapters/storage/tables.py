@@ -296,3 +296,53 @@ audit_log = Table(
     Column("detail", Json, nullable=False),
     Column("request_id", String(64)),
 )
+
+# --- web chat (migration 0006_webchat) ---------------------------------------------------------------------
+
+webchat_visitors = Table(
+    "webchat_visitors",
+    metadata,
+    Column("id", String(40), primary_key=True),  # the random id in the visitor's signed cookie
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=False),  # where they first came
+    Column("name", String(200)),  # what the pre-chat form gave (phone E.164, email normalized)
+    Column("phone", String(32)),
+    Column("email", String(254)),
+    Column("consent_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+)
+
+webchat_sessions = Table(
+    "webchat_sessions",
+    metadata,
+    Column("visitor_id", String(40), ForeignKey("webchat_visitors.id"), primary_key=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), primary_key=True),
+    Column("first_message_id", Id, nullable=False),  # the visitor sees the conversation from here on
+    Column("joined_at", UTCDateTime, nullable=False),
+    Index(None, "conversation_id"),
+)
+
+webchat_files = Table(
+    "webchat_files",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=False),
+    Column("visitor_id", String(40), ForeignKey("webchat_visitors.id"), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Id, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "sha256"),
+)
+
+conversation_ratings = Table(
+    "conversation_ratings",
+    metadata,
+    Column("conversation_id", Id, ForeignKey("conversations.id"), primary_key=True),
+    Column("score", Integer, nullable=False),
+    Column("comment", String(2000), nullable=False),
+    Column("operator_id", Id, nullable=True),  # who handled the conversation when it closed
+    Column("visitor_id", String(40), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)

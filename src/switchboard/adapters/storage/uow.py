@@ -24,6 +24,7 @@ from switchboard.adapters.storage.database import Database
 from switchboard.adapters.storage.deliveries import SqlDeliveries
 from switchboard.adapters.storage.records import SqlAudit, SqlLeads
 from switchboard.adapters.storage.routing import SqlRouting
+from switchboard.adapters.storage.webchat import SqlWebchat
 from switchboard.application.ports.storage import Conflict, StorageUnavailable
 from switchboard.domain.events import Event
 
@@ -90,6 +91,7 @@ class SqlUnitOfWork:
         self.tokens = SqlTokens(connection)
         self.audit = SqlAudit(connection)
         self.routing = SqlRouting(connection)
+        self.webchat = SqlWebchat(connection, self._database.is_sqlite)
 
     def emit(self, event: Event, at: datetime) -> None:
         if self._read_only:

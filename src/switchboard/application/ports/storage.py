@@ -13,6 +13,7 @@ from typing import Any, Protocol, Self
 
 from switchboard.application.ports.bus import Envelope
 from switchboard.application.ports.routing import RoutingRepository
+from switchboard.application.ports.webchat import WebchatRepository
 from switchboard.domain.channels import Channel, ChannelKind
 from switchboard.domain.contacts import Contact, ContactTier
 from switchboard.domain.conversation import (
@@ -236,6 +237,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     routing: RoutingRepository
     deliveries: DeliveryRepository
+    webchat: WebchatRepository
 
     def emit(self, event: Event, at: datetime) -> None:
         """Queue an event; it is written to the outbox by ``commit``."""
