@@ -14,7 +14,7 @@ from switchboard.web.access import PrincipalCache
 from switchboard.web.middleware import RequestContext
 from switchboard.web.realtime import Hub
 from switchboard.web.realtime import router as ws_router
-from switchboard.web.routes import admin, auth, contacts, conversations, intake, ops, routing
+from switchboard.web.routes import admin, auth, contacts, conversations, imports, intake, merges, ops, routing
 from switchboard.web.runtime import Runtime
 
 API = "/api/v1"
@@ -56,6 +56,8 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
     for router in (
         auth.router,
         intake.router,
+        merges.router,  # before contacts: /contacts/suggestions is not /contacts/{contact_id}
+        imports.router,
         contacts.router,
         conversations.router,
         routing.router,

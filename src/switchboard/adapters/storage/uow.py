@@ -21,6 +21,7 @@ from switchboard.adapters.storage.catalog import (
 from switchboard.adapters.storage.contacts import SqlContacts
 from switchboard.adapters.storage.conversations import SqlConversations, SqlMessages, SqlTimeline
 from switchboard.adapters.storage.database import Database
+from switchboard.adapters.storage.merges import SqlMerges, SqlSuggestions
 from switchboard.adapters.storage.records import SqlAudit, SqlLeads
 from switchboard.adapters.storage.routing import SqlRouting
 from switchboard.application.ports.storage import Conflict, StorageUnavailable
@@ -77,7 +78,7 @@ class SqlUnitOfWork:
         return self
 
     def _bind(self, connection: AsyncConnection) -> None:
-        self.contacts = SqlContacts(connection)
+        self.contacts = SqlContacts(connection, self._database.is_sqlite)
         self.conversations = SqlConversations(connection, self._database.is_sqlite)
         self.messages = SqlMessages(connection)
         self.timeline = SqlTimeline(connection)
@@ -88,6 +89,8 @@ class SqlUnitOfWork:
         self.tokens = SqlTokens(connection)
         self.audit = SqlAudit(connection)
         self.routing = SqlRouting(connection)
+        self.merges = SqlMerges(connection)
+        self.suggestions = SqlSuggestions(connection)
 
     def emit(self, event: Event, at: datetime) -> None:
         if self._read_only:
