@@ -39,6 +39,8 @@ from switchboard.domain.merge import empty
 from switchboard.domain.operators import Role
 
 PROGRESS_EVERY = 1_000
+BATCH = 200  # rows per unit of work
+CONCURRENT = "changed concurrently; import it again"
 Progress = Callable[[int], None]
 
 
@@ -132,78 +134,107 @@ async def import_contacts(
     except DomainError as error:
         raise InvalidInput(error.detail, field=error.field) from error
     report = ImportReport()
-    seen: dict[str, int] = {}  # external id -> the line that had it first
+    reader = _Reader(mapping, positions, len(header[1]), options, services)
+    batch: list[ImportRow] = []
     try:
         for line, cells in rows:
             if not any(cell.strip() for cell in cells):
                 continue
             report.rows += 1
-            await _import_row(services, report, seen, line, cells, len(header[1]), mapping, positions, options)
+            row = reader.read(line, cells, report)
+            if row is not None:
+                batch.append(row)
+            if len(batch) >= BATCH:
+                _count(report, await _store_batch(services, batch))
+                batch = []
             if progress is not None and report.rows % PROGRESS_EVERY == 0:
                 progress(report.rows)
     except DomainError as error:  # a malformed CSV record: the rows before it are kept and reported
-        report.outcomes.append(RowOutcome(0, "failed", problems=(RowProblem("file", error.detail),)))
-        report.failed += 1
+        _count(report, [RowOutcome(0, "failed", problems=(RowProblem("file", error.detail),))])
+    _count(report, await _store_batch(services, batch))
+    report.outcomes.sort(key=lambda outcome: outcome.line or report.rows + 2)
     await _audit(services, principal, report)
     return report
 
 
-async def _import_row(
-    services: Services,
-    report: ImportReport,
-    seen: dict[str, int],
-    line: int,
-    cells: Sequence[str],
-    width: int,
-    mapping: ColumnMap,
-    positions: dict[str, int],
-    options: ImportOptions,
-) -> None:
-    now = services.clock.now()
-    rules = RowRules(services.default_region, now.date(), now, options.date_format)
+def _count(report: ImportReport, outcomes: Iterable[RowOutcome]) -> None:
+    for outcome in outcomes:
+        if outcome.status == "created":
+            report.created += 1
+            continue
+        report.outcomes.append(outcome)
+        report.matched += outcome.status == "matched"
+        report.failed += outcome.status == "failed"
+
+
+class _Reader:
+    """Rows of the file checked on their own: cells, values, an external id repeated in the file."""
+
+    def __init__(
+        self, mapping: ColumnMap, positions: dict[str, int], width: int, options: ImportOptions, services: Services
+    ) -> None:
+        self.mapping, self.positions, self.width = mapping, positions, width
+        now = services.clock.now()
+        self.rules = RowRules(services.default_region, now.date(), now, options.date_format)
+        self.seen: dict[str, int] = {}  # external id -> the line that had it first
+
+    def read(self, line: int, cells: Sequence[str], report: ImportReport) -> ImportRow | None:
+        try:
+            if len(cells) != self.width:
+                raise RowInvalid(line, [RowProblem("file", f"the row has {len(cells)} cells, the header {self.width}")])
+            row = read_row(line, cells, self.mapping, self.positions, self.rules)
+            external = row.fields.get("external_id")
+            if isinstance(external, str):
+                first = self.seen.setdefault(external, line)
+                if first != line:
+                    raise RowInvalid(line, [RowProblem("external_id", f"external id {external} repeats line {first}")])
+        except RowInvalid as invalid:
+            _count(report, [RowOutcome(line, "failed", problems=tuple(invalid.problems))])
+            return None
+        return row
+
+
+async def _store_batch(services: Services, batch: Sequence[ImportRow]) -> list[RowOutcome]:
+    """Rows in one unit of work; a row refused by the stored data is refused before it writes anything.
+
+    Should the batch fail as a whole (a concurrent write collided with one row), it is rolled back
+    and each row is stored again in its own unit of work, so only the colliding row is lost.
+    """
+    if not batch:
+        return []
     try:
-        if len(cells) != width:
-            raise RowInvalid(line, [RowProblem("file", f"the row has {len(cells)} cells, the header {width}")])
-        row = read_row(line, cells, mapping, positions, rules)
-        external = row.fields.get("external_id")
-        if isinstance(external, str):
-            first = seen.setdefault(external, line)
-            if first != line:
-                raise RowInvalid(line, [RowProblem("external_id", f"external id {external} repeats line {first}")])
-        outcome = await _store(services, row)
-    except RowInvalid as invalid:
-        outcome = RowOutcome(line, "failed", problems=tuple(invalid.problems))
+        async with services.uow() as uow:
+            outcomes = [await _store_or_refuse(uow, row, services.clock.now()) for row in batch]
+            await uow.commit()
+        return outcomes
     except Conflict:
-        outcome = RowOutcome(line, "failed", problems=(RowProblem("file", "changed concurrently; import it again"),))
-    if outcome.status == "created":
-        report.created += 1
-        return
-    report.outcomes.append(outcome)
-    report.matched += outcome.status == "matched"
-    report.failed += outcome.status == "failed"
+        if len(batch) == 1:
+            return [RowOutcome(batch[0].line, "failed", problems=(RowProblem("file", CONCURRENT),))]
+        return [outcome for row in batch for outcome in await _store_batch(services, [row])]
 
 
-async def _store(services: Services, row: ImportRow) -> RowOutcome:
+async def _store_or_refuse(uow: UnitOfWork, row: ImportRow, now: datetime) -> RowOutcome:
+    try:
+        return await _store(uow, row, now)
+    except RowInvalid as invalid:
+        return RowOutcome(row.line, "failed", problems=tuple(invalid.problems))
+
+
+async def _store(uow: UnitOfWork, row: ImportRow, now: datetime) -> RowOutcome:
+    """Every check first (RowInvalid), then the writes: a refused row writes nothing."""
     identities = [Identity(IdentityKind.PHONE, p) for p in row.phones] + [
         Identity(IdentityKind.EMAIL, e) for e in row.emails
     ]
-    now = services.clock.now()
-    async with services.uow() as uow:
-        owners = await uow.contacts.owners(identities)
-        await _refuse_taken_external_id(uow, row)
-        contacts = sorted(set(owners.values()))
-        if len(contacts) > 1:
-            listed = " and ".join(str(c) for c in contacts)
-            raise RowInvalid(
-                row.line, [RowProblem("phone", f"the row's phones and emails belong to contacts {listed}")]
-            )
-        new = [identity for identity in identities if identity not in owners]
-        if contacts:
-            outcome = await _fill(uow, row, contacts[0], new, now)
-        else:
-            outcome = await _create(uow, row, new, now)
-        await uow.commit()
-    return outcome
+    owners = await uow.contacts.owners(identities)
+    await _refuse_taken_external_id(uow, row)
+    contacts = sorted(set(owners.values()))
+    if len(contacts) > 1:
+        listed = " and ".join(str(c) for c in contacts)
+        raise RowInvalid(row.line, [RowProblem("phone", f"the row's phones and emails belong to contacts {listed}")])
+    new = [identity for identity in identities if identity not in owners]
+    if contacts:
+        return await _fill(uow, row, contacts[0], new, now)
+    return await _create(uow, row, new, now)
 
 
 async def _refuse_taken_external_id(uow: UnitOfWork, row: ImportRow) -> None:
