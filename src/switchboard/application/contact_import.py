@@ -194,6 +194,23 @@ class _Reader:
         return row
 
 
+@dataclass
+class _Known:
+    """Who owns the batch's phones, emails and external ids: read once per batch, kept up to date by its rows."""
+
+    owners: dict[Identity, int]
+    external: dict[str, int]
+
+
+def _identities_of(row: ImportRow) -> list[Identity]:
+    return [Identity(IdentityKind.PHONE, p) for p in row.phones] + [Identity(IdentityKind.EMAIL, e) for e in row.emails]
+
+
+def _external_of(row: ImportRow) -> str | None:
+    external = row.fields.get("external_id")
+    return external if isinstance(external, str) else None
+
+
 async def _store_batch(services: Services, batch: Sequence[ImportRow]) -> list[RowOutcome]:
     """Rows in one unit of work; a row refused by the stored data is refused before it writes anything.
 
@@ -204,7 +221,12 @@ async def _store_batch(services: Services, batch: Sequence[ImportRow]) -> list[R
         return []
     try:
         async with services.uow() as uow:
-            outcomes = [await _store_or_refuse(uow, row, services.clock.now()) for row in batch]
+            externals = [e for e in map(_external_of, batch) if e is not None]
+            known = _Known(
+                await uow.contacts.owners([i for row in batch for i in _identities_of(row)]),
+                await uow.contacts.external_id_holders(externals),
+            )
+            outcomes = [await _store_or_refuse(uow, row, services.clock.now(), known) for row in batch]
             await uow.commit()
         return outcomes
     except Conflict:
@@ -213,37 +235,35 @@ async def _store_batch(services: Services, batch: Sequence[ImportRow]) -> list[R
         return [outcome for row in batch for outcome in await _store_batch(services, [row])]
 
 
-async def _store_or_refuse(uow: UnitOfWork, row: ImportRow, now: datetime) -> RowOutcome:
+async def _store_or_refuse(uow: UnitOfWork, row: ImportRow, now: datetime, known: _Known) -> RowOutcome:
     try:
-        return await _store(uow, row, now)
+        return await _store(uow, row, now, known)
     except RowInvalid as invalid:
         return RowOutcome(row.line, "failed", problems=tuple(invalid.problems))
 
 
-async def _store(uow: UnitOfWork, row: ImportRow, now: datetime) -> RowOutcome:
+async def _store(uow: UnitOfWork, row: ImportRow, now: datetime, known: _Known) -> RowOutcome:
     """Every check first (RowInvalid), then the writes: a refused row writes nothing."""
-    identities = [Identity(IdentityKind.PHONE, p) for p in row.phones] + [
-        Identity(IdentityKind.EMAIL, e) for e in row.emails
-    ]
-    owners = await uow.contacts.owners(identities)
-    await _refuse_taken_external_id(uow, row)
+    identities = _identities_of(row)
+    owners = {identity: known.owners[identity] for identity in identities if identity in known.owners}
+    external = _external_of(row)
+    if external is not None and external in known.external:
+        problem = f"external id {external} already belongs to contact {known.external[external]}"
+        raise RowInvalid(row.line, [RowProblem("external_id", problem)])
     contacts = sorted(set(owners.values()))
     if len(contacts) > 1:
         listed = " and ".join(str(c) for c in contacts)
         raise RowInvalid(row.line, [RowProblem("phone", f"the row's phones and emails belong to contacts {listed}")])
     new = [identity for identity in identities if identity not in owners]
     if contacts:
-        return await _fill(uow, row, contacts[0], new, now)
-    return await _create(uow, row, new, now)
-
-
-async def _refuse_taken_external_id(uow: UnitOfWork, row: ImportRow) -> None:
-    external = row.fields.get("external_id")
-    if isinstance(external, str):
-        holder = await uow.contacts.find_by_external_id(external)
-        if holder is not None:
-            problem = RowProblem("external_id", f"external id {external} already belongs to contact {holder}")
-            raise RowInvalid(row.line, [problem])
+        outcome = await _fill(uow, row, contacts[0], new, now)
+    else:
+        outcome = await _create(uow, row, new, now)
+    assert outcome.contact_id is not None
+    known.owners.update(dict.fromkeys(new, outcome.contact_id))
+    if external is not None and (not contacts or "external_id" in outcome.fields):
+        known.external[external] = outcome.contact_id
+    return outcome
 
 
 async def _create(uow: UnitOfWork, row: ImportRow, identities: list[Identity], now: datetime) -> RowOutcome:

@@ -155,6 +155,13 @@ class SqlContacts:
         result = await self._c.execute(select(t.contacts.c.id).where(t.contacts.c.external_id == external_id))
         return result.scalar_one_or_none()
 
+    async def external_id_holders(self, external_ids: Sequence[str]) -> dict[str, int]:
+        if not external_ids:
+            return {}
+        c = t.contacts.c
+        rows = await self._c.execute(select(c.external_id, c.id).where(c.external_id.in_(list(external_ids))))
+        return {row.external_id: row.id for row in rows}
+
     async def owners(self, identities: Sequence[Identity]) -> dict[Identity, int]:
         if not identities:
             return {}

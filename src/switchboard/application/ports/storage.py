@@ -93,6 +93,9 @@ class ContactRepository(Protocol):
 
     async def find_by_identity(self, identity: Identity) -> int | None: ...
     async def find_by_external_id(self, external_id: str) -> int | None: ...
+    async def external_id_holders(self, external_ids: Sequence[str]) -> dict[str, int]:
+        """The contact holding each of these external ids that is held, in one round trip."""
+
     async def set_merged_into(self, contact_id: int, survivor_id: int | None, at: datetime) -> None: ...
     async def candidates(self, contact: Contact, phones: Sequence[str]) -> list[int]:
         """Live contacts sharing the contact's name key or birth date, or owning one of ``phones``."""
