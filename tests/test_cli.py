@@ -15,15 +15,19 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from switchboard.adapters.storage import tables
+from switchboard.application.access import Principal
 from switchboard.application.auth import authenticate, login
+from switchboard.application.contacts import search_contacts
 from switchboard.application.context import Services
 from switchboard.application.errors import Unauthenticated
+from switchboard.application.ports.storage import ContactQuery
 from switchboard.bootstrap import build
 from switchboard.config import load_settings
 from switchboard.domain.operators import Role
@@ -117,6 +121,9 @@ HELP = [
     (("users", "create"), ("LOGIN", "--name", "--role", "--password", "--email")),
     (("tokens",), ("create",)),
     (("tokens", "create"), ("NAME", "--role")),
+    (("contacts",), ("duplicates", "import")),
+    (("contacts", "import"), ("FILE", "--map", "--date-format", "--delimiter", "--encoding")),
+    (("contacts", "duplicates"), ("--min-score", "--format", "--save")),
 ]
 if HAS_SIMULATOR:
     HELP.append((("simulate",), ("simulate",)))
@@ -318,3 +325,94 @@ def test_contacts_duplicates_prints_jsonl_and_refuses_a_bad_score(place: Place) 
     bad = place.run("contacts", "duplicates", "--min-score", "2")
     assert bad.returncode == 2
     assert bad.stderr.strip() == "switchboard: --min-score must be greater than 0 and at most 1"
+
+
+# --- contacts import and duplicates ---------------------------------------------------------------------------
+
+
+def write_csv(place: Place, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = place.cwd / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+IMPORT_MAP = ("--map", "ФИО=name", "--map", "Телефон=phone", "--map", "ДР=birth_date", "--map", "Код=external_id")
+
+
+async def test_contacts_import_keeps_good_rows_reports_bad_ones_and_shows_progress(
+    place: Place, services: Services
+) -> None:
+    # given a file of 1,050 good rows and two bad ones
+    rows = [f"Клиент {n},+7 916 {n // 10000:03d}-{n % 10000:04d},01.02.1980,ext-{n}" for n in range(1050)]
+    rows.insert(10, "Плохая дата,+7 916 999-00-01,31.02.1980,ext-bad")
+    rows.insert(20, "Повтор,+7 916 999-00-02,,ext-5")
+    path = write_csv(place, "people.csv", "ФИО,Телефон,ДР,Код\n" + "\n".join(rows) + "\n")
+    # when it is imported
+    done = place.run("contacts", "import", str(path), *IMPORT_MAP)
+    # then the good rows are in, the bad ones listed by line, the exit code says some failed, progress went to stderr
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[:2] == [
+        "line 12: failed: birth_date: '31.02.1980' is not a date (YYYY-MM-DD, DD.MM.YYYY or DD/MM/YYYY)",
+        "line 22: failed: external_id: external id ext-5 repeats line 7",
+    ]
+    assert re.fullmatch(r"1052 rows: 1050 created, 0 matched, 2 failed \(\d+\.\d s\)", lines[2])
+    assert re.match(r"1,000 rows \([\d,]+ rows/s\)\n", done.stderr)
+    found = await search_contacts(services, Principal(Role.ADMIN), ContactQuery(phone="+79160001049"), 5, 0)
+    assert [(c.name, c.external_id, c.birth_date) for c in found] == [("Клиент 1049", "ext-1049", date(1980, 2, 1))]
+    # and importing it again matches every phone instead of duplicating, refusing the external ids already taken
+    again = place.run("contacts", "import", str(path), *IMPORT_MAP)
+    assert again.returncode == 1
+    assert "1052 rows: 0 created, 0 matched, 1052 failed" in again.stdout
+    assert "line 2: failed: external_id: external id ext-0 already belongs to contact" in again.stdout
+
+
+async def test_contacts_import_refuses_an_unusable_file_and_imports_nothing(place: Place) -> None:
+    path = write_csv(place, "cp1251.csv", "ФИО,Телефон,ДР,Код\nИван,+79161234567,,x\n", "cp1251")
+    wrong = place.run("contacts", "import", str(path), *IMPORT_MAP)
+    assert (wrong.returncode, wrong.stdout) == (2, "")
+    assert wrong.stderr == (
+        "switchboard: the file is not utf-8 (line 1: byte 0xd4); give its encoding, e.g. cp1251 (encoding)\n"
+    )
+    missing = place.run("contacts", "import", str(path), "--encoding", "cp1251", "--map", "Почта=email")
+    assert (missing.returncode, missing.stderr) == (
+        2,
+        "switchboard: the file has no column 'Почта' (its columns: ФИО, Телефон, ДР, Код) (map)\n",
+    )
+    absent = place.run("contacts", "import", "nowhere.csv", *IMPORT_MAP)
+    assert (absent.returncode, absent.stderr) == (2, "switchboard: nowhere.csv is not a readable file\n")
+    assert await count_contacts(place) == 0
+    right = place.run("contacts", "import", str(path), "--encoding", "cp1251", *IMPORT_MAP)
+    assert right.returncode == 0 and right.stdout.startswith("1 rows: 1 created, 0 matched, 0 failed")
+
+
+def test_contacts_duplicates_prints_the_imports_external_ids(place: Place) -> None:
+    # given one person imported twice from two systems (Cyrillic and Latin, same phone typo-free and birth date)
+    path = write_csv(
+        place,
+        "two.csv",
+        "ФИО,Телефон,ДР,Код\nЮлия Щукина,+79161112233,17.05.1990,crm-1\nShchukina Yulia,,17.05.1990,shop-9\n",
+    )
+    assert place.run("contacts", "import", str(path), *IMPORT_MAP).returncode == 0
+    other = write_csv(place, "mail.csv", "name,email,born\nShchukina Yulia,y@example.com,1990-05-17\n")
+    assert place.run("contacts", "import", str(other), "--map", "name=name", "--map", "email=email").returncode == 0
+    # when the duplicates are listed as JSON lines and saved for the API
+    found = place.run("contacts", "duplicates", "--format", "jsonl", "--min-score", "0.5", "--save")
+    # then each pair carries the external ids the import gave (null where a contact has none)
+    assert found.returncode == 0, found.stderr
+    pairs = [json.loads(line) for line in found.stdout.splitlines()]
+    assert [(p["a_external_id"], p["b_external_id"]) for p in pairs] == [
+        ("crm-1", "shop-9"),
+        ("crm-1", None),
+        ("shop-9", None),
+    ]
+    assert all(set(p) == {"a", "b", "score", "a_external_id", "b_external_id"} for p in pairs)
+
+
+async def count_contacts(place: Place) -> int:
+    container = build(load_settings(database_url=place.url))
+    try:
+        async with container.database.engine.connect() as connection:
+            return int((await connection.execute(select(func.count()).select_from(tables.contacts))).scalar_one())
+    finally:
+        await container.database.dispose()

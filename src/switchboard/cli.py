@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -151,11 +153,14 @@ async def _with_services(action: Any) -> Any:
 def contacts_duplicates(
     min_score: float = typer.Option(0.82, "--min-score", help="Pairs scoring at least this (0 < S <= 1)."),
     output: str = typer.Option("jsonl", "--format", help="jsonl (one pair a line) or table."),
+    save: bool = typer.Option(False, "--save", help="Also keep the pairs for GET /api/v1/contacts/suggestions."),
 ) -> None:
-    """Print pairs of contacts that are probably one person: {"a": ID, "b": ID, "score": S}."""
+    """Print pairs of contacts that are probably one person: {"a": ID, "b": ID, "score": S}, with
+    "a_external_id" and "b_external_id" (the import's ids) when either contact has one."""
     import json
 
     from switchboard.application.duplicates import duplicate_candidates
+    from switchboard.application.suggestions import save_suggestions
 
     if not 0.0 < min_score <= 1.0:
         typer.echo("switchboard: --min-score must be greater than 0 and at most 1", err=True)
@@ -163,16 +168,72 @@ def contacts_duplicates(
     if output not in ("jsonl", "table"):
         typer.echo("switchboard: --format must be jsonl or table", err=True)
         raise typer.Exit(2)
-    candidates = _run(_with_services(lambda s: duplicate_candidates(s, min_score)))
-    for pair in candidates:
+
+    async def search(services: Any) -> list[Any]:
+        found = list(await duplicate_candidates(services, min_score))
+        if save:
+            await save_suggestions(services, found)
+        return found
+
+    for pair in _run(_with_services(search)):
         if output == "table":
             why = ", ".join(f"{r.field} {r.similarity:.2f}" for r in pair.reasons if r.similarity > 0)
-            typer.echo(f"{pair.a:>8} {pair.b:>8}  {pair.score:.3f}  {why}")
+            ids = (
+                f" [{pair.a_external_id or '-'} {pair.b_external_id or '-'}]"
+                if pair.a_external_id or pair.b_external_id
+                else ""
+            )
+            typer.echo(f"{pair.a:>8} {pair.b:>8}  {pair.score:.3f}  {why}{ids}")
             continue
         line: dict[str, object] = {"a": pair.a, "b": pair.b, "score": round(pair.score, 4)}
         if pair.a_external_id or pair.b_external_id:
             line.update(a_external_id=pair.a_external_id, b_external_id=pair.b_external_id)
         typer.echo(json.dumps(line, ensure_ascii=False))
+
+
+@contacts_app.command("import")
+def contacts_import(
+    file: Path = typer.Argument(..., help="The CSV file, a header line first.", dir_okay=False),
+    mapping: list[str] = typer.Option(..., "--map", help="column=field, once per column (see docs/contacts.md)."),
+    date_format: str | None = typer.Option(None, "--date-format", help="strptime codes, e.g. %m/%d/%Y."),
+    delimiter: str = typer.Option(",", "--delimiter", help="One character; \\t for a tab."),
+    encoding: str = typer.Option("utf-8", "--encoding", help="The file's encoding, e.g. cp1251."),
+) -> None:
+    """Import contacts from a CSV file. Bad rows are listed with their line and reason and the good rows kept
+    (exit 1 when some row failed); a file that cannot be used imports nothing (exit 2). Progress on stderr."""
+    from switchboard.application.access import Principal
+    from switchboard.application.contact_import import ImportOptions, check_encoding, encoding_of, import_contacts
+
+    options = ImportOptions(tuple(mapping), date_format, "\t" if delimiter == "\\t" else delimiter)
+    started = time.monotonic()
+
+    def progress(rows: int) -> None:
+        rate = rows / max(time.monotonic() - started, 1e-6)
+        typer.echo(f"{rows:,} rows ({rate:,.0f} rows/s)", err=True)
+
+    if not file.is_file():
+        typer.echo(f"switchboard: {file} is not a readable file", err=True)
+        raise typer.Exit(2)
+    try:
+        with file.open("rb") as raw:
+            check_encoding(iter(lambda: raw.read(1 << 20), b""), encoding)
+    except ApplicationError as error:
+        typer.echo(f"switchboard: {error.detail} ({error.field})", err=True)
+        raise typer.Exit(2) from None
+    with file.open(encoding=encoding_of(encoding), newline="") as text:
+        report = _run(_with_services(lambda s: import_contacts(s, Principal(Role.ADMIN), text, options, progress)))
+    for outcome in report.outcomes:
+        where = f"line {outcome.line}" if outcome.line else "file"
+        if outcome.status == "matched":
+            typer.echo(f"{where}: matched contact {outcome.contact_id} (filled: {', '.join(outcome.fields) or '-'})")
+        else:
+            typer.echo(f"{where}: failed: " + "; ".join(f"{p.field}: {p.message}" for p in outcome.problems))
+    typer.echo(
+        f"{report.rows} rows: {report.created} created, {report.matched} matched, {report.failed} failed "
+        f"({time.monotonic() - started:.1f} s)"
+    )
+    if report.failed:
+        raise typer.Exit(1)
 
 
 def _register_simulator() -> None:

@@ -42,6 +42,11 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "/api/v1/contacts/{contact_id}": {"get": STAFF, "patch": STAFF},
     "/api/v1/contacts/{contact_id}/identities": {"post": STAFF},
     "/api/v1/contacts/{contact_id}/timeline": {"get": STAFF},
+    "/api/v1/contacts/{contact_id}/suggestions": {"get": STAFF},
+    "/api/v1/contacts/{contact_id}/merge": {"post": MANAGERS},
+    "/api/v1/contacts/suggestions": {"get": STAFF},
+    "/api/v1/contacts/imports": {"post": ADMIN},
+    "/api/v1/merges/{merge_id}/undo": {"post": MANAGERS},
     "/api/v1/conversations": {"get": STAFF},
     "/api/v1/conversations/{conversation_id}": {"get": STAFF},
     "/api/v1/conversations/{conversation_id}/messages": {"get": STAFF},
@@ -116,9 +121,12 @@ class World:
     chat_channel_id: int  # a web chat channel, for the widget's public routes
     visitor_token: str  # a web chat visitor's signed cookie
     file_sha256: str  # a file that visitor uploaded
+    spare_contacts: dict[str, int]  # caller -> a contact of their own to merge
+    merge_id: int
 
     def path(self, template: str) -> str:
         return template.format(
+            merge_id=self.merge_id,
             contact_id=self.contact_id,
             conversation_id=self.conversation_id,
             lead_id=self.lead_id,
@@ -140,8 +148,20 @@ VISITOR_REQUESTS: dict[tuple[str, str], Callable[[World, str], dict[str, Any]]] 
 }
 
 
+@dataclass(frozen=True)
+class Multipart:
+    """A form upload instead of a JSON body."""
+
+    data: dict[str, Any]
+    files: dict[str, tuple[str, bytes, str]]
+
+
 # a minimal valid body for every route that takes one; ``caller`` keeps unique values unique
-BODIES: dict[tuple[str, str], Callable[[World, str], dict[str, Any]]] = {
+BODIES: dict[tuple[str, str], Callable[[World, str], dict[str, Any] | Multipart]] = {
+    ("post", "/api/v1/contacts/{contact_id}/merge"): lambda w, c: {"duplicate_id": w.spare_contacts[c]},
+    ("post", "/api/v1/contacts/imports"): lambda w, c: Multipart(
+        {"map": ["name=name"]}, {"file": ("people.csv", f"name\nImported by {c}\n".encode(), "text/csv")}
+    ),
     ("post", "/api/v1/auth/login"): lambda w, c: {"login": "admin", "password": PASSWORD},
     ("post", "/api/v1/tokens"): lambda w, c: {"name": f"token of {c}"},
     ("post", "/api/v1/inbound"): lambda w, c: inbound(w.desk.channel_id, f"from {c}", phone="+79161112233"),
@@ -223,6 +243,17 @@ async def world(app_client: httpx.AsyncClient, desk: Desk) -> World:
         headers={"content-type": "text/plain", "cookie": f"sb_visitor={token}"},
     )
     assert uploaded.status_code == 201, uploaded.text
+    spare = {}
+    for caller in CALLERS:
+        made = await app_client.post("/api/v1/contacts", headers=desk.as_("admin"), json={"name": f"Spare of {caller}"})
+        spare[caller] = made.json()["id"]
+    doomed = await app_client.post("/api/v1/contacts", headers=desk.as_("admin"), json={"name": "Merged away"})
+    merged = await app_client.post(
+        f"/api/v1/contacts/{spare['admin']}/merge",
+        headers=desk.as_("admin"),
+        json={"duplicate_id": doomed.json()["id"]},
+    )
+    assert merged.status_code == 200, merged.text
     app_client.cookies.clear()
     return World(
         desk,
@@ -232,6 +263,8 @@ async def world(app_client: httpx.AsyncClient, desk: Desk) -> World:
         chat.json()["id"],
         token,
         uploaded.json()["sha256"],
+        spare,
+        merged.json()["merge_id"],
     )
 
 
@@ -292,17 +325,16 @@ async def _call_as_everyone(client: httpx.AsyncClient, world: World, method: str
         make_body = BODIES.get((method, template))
         body = make_body(world, caller) if make_body else ({} if method != "get" else None)
         client.cookies.clear()  # the desk's logins (and POST /auth/login) leave a session cookie behind
+        path, headers = world.path(template), world.desk.as_(caller)
         visitor = VISITOR_REQUESTS.get((method, template))
         if visitor is not None:
             request = visitor(world, caller)
-            headers = {**world.desk.as_(caller), **request["headers"]}
-            response = await client.request(
-                method.upper(), world.path(template), headers=headers, content=request["content"]
-            )
+            headers = {**headers, **request["headers"]}
+            response = await client.request(method.upper(), path, headers=headers, content=request["content"])
+        elif isinstance(body, Multipart):
+            response = await client.request(method.upper(), path, headers=headers, data=body.data, files=body.files)
         else:
-            response = await client.request(
-                method.upper(), world.path(template), headers=world.desk.as_(caller), json=body
-            )
+            response = await client.request(method.upper(), path, headers=headers, json=body)
         problem = _verdict(caller, allowed, response)
         if problem is not None:
             failures[f"{method.upper()} {template} as {caller}"] = problem

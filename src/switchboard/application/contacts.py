@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from switchboard.application.access import Principal, require_role
 from switchboard.application.context import Services
-from switchboard.application.errors import InvalidInput, NotFound, StateConflict
-from switchboard.application.ports.storage import ContactQuery
-from switchboard.domain.calendar import valid_time_zone
-from switchboard.domain.contacts import Contact, ContactTier
+from switchboard.application.errors import ContactMerged, InvalidInput, NotFound, StateConflict
+from switchboard.application.ports.storage import ContactQuery, UnitOfWork
+from switchboard.domain.contacts import (
+    Consent,
+    Contact,
+    ContactTier,
+    CustomValue,
+    check_fields,
+    patch_custom_fields,
+)
 from switchboard.domain.errors import DomainError
 from switchboard.domain.events import ContactCreated, ContactUpdated, IdentityAdded
 from switchboard.domain.identity import Identity, IdentityKind, normalize_email, normalize_identity, normalize_phone
@@ -17,7 +25,7 @@ from switchboard.domain.operators import Role
 from switchboard.domain.timeline import TimelineEntry
 
 STAFF = (Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR)
-EDITABLE = frozenset({"name", "tier", "time_zone", "responsible_operator_id"})
+CONSENT_FIELDS = ("marketing_consent", "processing_consent")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +33,7 @@ class NewContact:
     name: str
     tier: ContactTier = ContactTier.REGULAR
     identities: tuple[tuple[IdentityKind, str], ...] = ()
+    fields: Mapping[str, object] = field(default_factory=dict)
 
 
 def _normalized(kind: IdentityKind, value: str, region: str) -> Identity:
@@ -34,6 +43,31 @@ def _normalized(kind: IdentityKind, value: str, region: str) -> Identity:
         raise InvalidInput(error.detail, field=f"identities.{kind.value}") from error
 
 
+def checked_fields(fields: Mapping[str, object], now: datetime) -> dict[str, object]:
+    """Profile fields from the outside, validated; a consent given as ``{granted, at?}`` is dated now when undated."""
+    given = dict(fields)
+    for name in CONSENT_FIELDS:
+        answer = given.get(name)
+        if isinstance(answer, Mapping):
+            at = answer.get("at") or now
+            given[name] = Consent(bool(answer.get("granted")), at) if isinstance(at, datetime) else answer
+    try:
+        return check_fields(given, now.date())
+    except DomainError as error:
+        raise InvalidInput(error.detail, field=error.field) from error
+
+
+async def _check_references(uow: UnitOfWork, contact_id: int | None, fields: Mapping[str, object]) -> None:
+    owner = fields.get("responsible_operator_id")
+    if owner is not None and (not isinstance(owner, int) or await uow.users.get(owner) is None):
+        raise InvalidInput(f"user {owner} does not exist", field="responsible_operator_id")
+    external = fields.get("external_id")
+    if isinstance(external, str):
+        holder = await uow.contacts.find_by_external_id(external)
+        if holder is not None and holder != contact_id:
+            raise StateConflict(f"external id {external} belongs to contact {holder}", field="external_id")
+
+
 async def create_contact(services: Services, principal: Principal, new: NewContact) -> Contact:
     require_role(principal, *STAFF)
     name = new.name.strip()
@@ -41,13 +75,19 @@ async def create_contact(services: Services, principal: Principal, new: NewConta
         raise InvalidInput("name must be 1 to 200 characters", field="name")
     identities = [_normalized(kind, value, services.default_region) for kind, value in new.identities]
     now = services.clock.now()
+    profile = checked_fields(new.fields, now)
+    for reserved in ("name", "tier"):
+        profile.pop(reserved, None)
+    if isinstance(profile.get("custom_fields"), dict):
+        profile["custom_fields"] = _custom(profile["custom_fields"], {})
     async with services.uow() as uow:
         for identity in identities:
             if await uow.contacts.find_by_identity(identity) is not None:
                 raise StateConflict(
                     f"{identity.kind.value} {identity.value} belongs to another contact", field="identities"
                 )
-        contact = await uow.contacts.add(name, new.tier, now)
+        await _check_references(uow, None, profile)
+        contact = await uow.contacts.add(name, new.tier, now, profile)
         for identity in identities:
             await uow.contacts.add_identity(contact.id, identity, now)
         contact.identities.extend(identities)
@@ -56,13 +96,28 @@ async def create_contact(services: Services, principal: Principal, new: NewConta
         return contact
 
 
+def _custom(patch: object, current: Mapping[str, CustomValue]) -> dict[str, CustomValue]:
+    assert isinstance(patch, dict)
+    try:
+        return patch_custom_fields(current, patch)
+    except DomainError as error:
+        raise InvalidInput(error.detail, field=error.field) from error
+
+
+def live(contact: Contact | None, contact_id: int) -> Contact:
+    """The contact, or the problem that says it does not exist or where it was merged."""
+    if contact is None:
+        raise NotFound(f"contact {contact_id} does not exist")
+    if contact.merged_into_id is not None:
+        raise ContactMerged(contact_id, contact.merged_into_id)
+    return contact
+
+
 async def get_contact(services: Services, principal: Principal, contact_id: int) -> Contact:
     require_role(principal, *STAFF)
     async with services.uow(read_only=True) as uow:
         contact = await uow.contacts.get(contact_id)
-    if contact is None:
-        raise NotFound(f"contact {contact_id} does not exist")
-    return contact
+    return live(contact, contact_id)
 
 
 def check_contact_query(query: ContactQuery, region: str) -> ContactQuery:
@@ -90,44 +145,31 @@ async def search_contacts(
 async def update_contact(
     services: Services, principal: Principal, contact_id: int, fields: dict[str, object]
 ) -> Contact:
+    """Edit the card; ``custom_fields`` is a merge patch (a null value removes that field), ``tags`` replaces."""
     require_role(principal, *STAFF)
-    unknown = set(fields) - EDITABLE
-    if unknown:
-        raise InvalidInput(f"fields cannot be edited: {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
-    if "name" in fields and not (isinstance(fields["name"], str) and 1 <= len(fields["name"].strip()) <= 200):
-        raise InvalidInput("name must be 1 to 200 characters", field="name")
-    _check_tier_and_zone(fields)
     now = services.clock.now()
+    checked = checked_fields(fields, now)
     async with services.uow() as uow:
-        if await uow.contacts.get(contact_id) is None:
-            raise NotFound(f"contact {contact_id} does not exist")
-        owner = fields.get("responsible_operator_id")
-        if owner is not None and (not isinstance(owner, int) or await uow.users.get(owner) is None):
-            raise InvalidInput(f"user {owner} does not exist", field="responsible_operator_id")
-        await uow.contacts.update(contact_id, fields, now)
+        contact = live(await uow.contacts.get(contact_id), contact_id)
+        await _check_references(uow, contact_id, checked)
+        if "custom_fields" in checked:
+            checked["custom_fields"] = _custom(checked["custom_fields"], contact.custom_fields)
+        await uow.contacts.update(contact_id, checked, now)
         await uow.audit.add(
             now,
             "contact.update",
             "contact",
             contact_id,
-            {"fields": sorted(fields)},
+            {"fields": sorted(checked)},
             principal.user_id,
             principal.token_id,
             principal.request_id,
         )
-        uow.emit(ContactUpdated(contact_id, tuple(sorted(fields))), now)
+        uow.emit(ContactUpdated(contact_id, tuple(sorted(checked))), now)
         await uow.commit()
-        contact = await uow.contacts.get(contact_id)
-    assert contact is not None
-    return contact
-
-
-def _check_tier_and_zone(fields: dict[str, object]) -> None:
-    if "tier" in fields and fields["tier"] not in {tier.value for tier in ContactTier}:
-        raise InvalidInput("tier must be regular or vip", field="tier")
-    zone = fields.get("time_zone")
-    if zone is not None and not (isinstance(zone, str) and valid_time_zone(zone)):
-        raise InvalidInput(f"time zone {zone!r} is not an IANA zone", field="time_zone")
+        updated = await uow.contacts.get(contact_id)
+    assert updated is not None
+    return updated
 
 
 async def contact_timeline(
@@ -141,8 +183,7 @@ async def contact_timeline(
     """Newest first; ``before_id`` is the cursor of the next page."""
     require_role(principal, *STAFF)
     async with services.uow(read_only=True) as uow:
-        if await uow.contacts.get(contact_id) is None:
-            raise NotFound(f"contact {contact_id} does not exist")
+        live(await uow.contacts.get(contact_id), contact_id)
         return await uow.timeline.page(contact_id, limit, before_id, channel_kind)
 
 
@@ -154,9 +195,7 @@ async def add_identity(
     identity = _normalized(kind, value, services.default_region)
     now = services.clock.now()
     async with services.uow() as uow:
-        contact = await uow.contacts.get(contact_id)
-        if contact is None:
-            raise NotFound(f"contact {contact_id} does not exist")
+        contact = live(await uow.contacts.get(contact_id), contact_id)
         owner = await uow.contacts.find_by_identity(identity)
         if owner == contact_id:
             return contact

@@ -13,16 +13,24 @@ BATCH = 5_000
 
 
 def person_of(contact: Contact) -> Person:
-    """What the matcher knows of a stored contact: the name and the phone, email and external identities."""
+    """What the matcher knows of a stored contact: name (parts when known), birth date, phones, emails,
+    city, address, company; its external id is the import's (else an ``external`` identity's)."""
     kinds: dict[IdentityKind, list[str]] = {}
     for identity in contact.identities:
         kinds.setdefault(identity.kind, []).append(identity.value)
-    external = kinds.get(IdentityKind.EXTERNAL, [None])[0]
+    external = contact.external_id or kinds.get(IdentityKind.EXTERNAL, [None])[0]
     return Person(
         id=contact.id,
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        middle_name=contact.middle_name,
         full_name=contact.name,
+        birth_date=contact.birth_date,
         phones=tuple(kinds.get(IdentityKind.PHONE, [])),
         emails=tuple(kinds.get(IdentityKind.EMAIL, [])),
+        city=contact.city,
+        address=contact.address,
+        company=contact.company_name,
         external_id=external,
     )
 

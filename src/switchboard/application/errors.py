@@ -41,3 +41,12 @@ class StateConflict(ApplicationError):
 class Unavailable(ApplicationError):
     status = 503
     title = "Service unavailable"
+
+
+class ContactMerged(StateConflict):
+    """The contact asked for was merged into another: its history, identities and fields are there now."""
+
+    def __init__(self, contact_id: int, survivor_id: int) -> None:
+        super().__init__(f"contact {contact_id} was merged into contact {survivor_id}", field="contact_id")
+        self.contact_id = contact_id
+        self.survivor_id = survivor_id

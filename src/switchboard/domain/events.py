@@ -46,6 +46,24 @@ class IdentityAdded(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ContactsMerged(Event):
+    """The duplicate's identities, conversations, leads and timeline now belong to the survivor."""
+
+    name: ClassVar[str] = "ContactsMerged"
+    merge_id: int
+    survivor_id: int
+    duplicate_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MergeUndone(Event):
+    name: ClassVar[str] = "MergeUndone"
+    merge_id: int
+    survivor_id: int
+    duplicate_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class ConversationOpened(Event):
     name: ClassVar[str] = "ConversationOpened"
     conversation_id: int
@@ -142,6 +160,8 @@ CATALOGUE: dict[str, type[Event]] = {
         ContactCreated,
         ContactUpdated,
         IdentityAdded,
+        ContactsMerged,
+        MergeUndone,
         ConversationOpened,
         ConversationReopened,
         MessageReceived,

@@ -21,7 +21,9 @@ from switchboard.web.routes import (
     contacts,
     conversations,
     demo,
+    imports,
     intake,
+    merges,
     ops,
     routing,
     webchat,
@@ -71,6 +73,8 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
     for router in (
         auth.router,
         intake.router,
+        merges.router,  # before contacts: /contacts/suggestions is not /contacts/{contact_id}
+        imports.router,
         contacts.router,
         conversations.router,
         routing.router,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import structlog
@@ -10,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from switchboard.application.errors import ApplicationError
+from switchboard.application.errors import ApplicationError, ContactMerged
 from switchboard.application.ports.storage import Conflict, StorageUnavailable
 
 log = structlog.get_logger("switchboard.web")
@@ -25,12 +26,14 @@ def problem(
     field: str | None = None,
     errors: list[Any] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if field is not None:
         body["field"] = field
     if errors is not None:
         body["errors"] = errors
+    body.update(extra or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -54,6 +57,16 @@ async def _application(_: Request, error: ApplicationError) -> JSONResponse:
     if error.status == 503:
         headers = {"Retry-After": "1"}
     return problem(error.status, error.title, error.detail, field=error.field, headers=headers)
+
+
+async def _merged(request: Request, error: ContactMerged) -> JSONResponse:
+    """A merged contact: reads are sent on to the survivor (307, the same path), writes refused (409)."""
+    extra = {"merged_into_id": error.survivor_id}
+    if request.method in ("GET", "HEAD"):
+        path = re.sub(rf"/contacts/{error.contact_id}(?=/|$)", f"/contacts/{error.survivor_id}", request.url.path)
+        location = f"{path}?{request.url.query}" if request.url.query else path
+        return problem(307, "Merged", error.detail, field=error.field, headers={"Location": location}, extra=extra)
+    return problem(409, error.title, error.detail, field=error.field, extra=extra)
 
 
 async def _unavailable(request: Request, error: StorageUnavailable) -> JSONResponse:
@@ -83,6 +96,7 @@ async def _unexpected(request: Request, error: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(ContactMerged, _merged)  # type: ignore[arg-type]
     app.add_exception_handler(ApplicationError, _application)  # type: ignore[arg-type]
     app.add_exception_handler(StorageUnavailable, _unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(Conflict, _conflict)  # type: ignore[arg-type]

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from switchboard.application.channels import ChannelView
+from switchboard.application.contact_import import ImportReport
 from switchboard.domain.channels import ChannelKind
-from switchboard.domain.contacts import Contact, ContactTier
+from switchboard.domain.contacts import Consent, Contact, ContactTier
 from switchboard.domain.conversation import Conversation, ConversationStatus, Message
 from switchboard.domain.identity import IdentityKind
 from switchboard.domain.leads import Lead, LeadStatus
 from switchboard.domain.lines import Line
+from switchboard.domain.matching import Reason
+from switchboard.domain.merge import Side
 from switchboard.domain.operators import Role, User
 from switchboard.domain.source import Source
 from switchboard.domain.timeline import TimelineEntry
@@ -151,6 +154,19 @@ class IdentityOut(BaseModel):
     value: str
 
 
+class ConsentOut(BaseModel):
+    granted: bool
+    at: datetime
+
+
+class ConsentIn(Strict):
+    granted: bool
+    at: datetime | None = Field(default=None, description="when the customer answered; now when omitted")
+
+
+CustomFields = dict[str, str | int | float | bool | None]
+
+
 class ContactOut(BaseModel):
     id: int
     name: str
@@ -159,11 +175,30 @@ class ContactOut(BaseModel):
     time_zone: str | None
     responsible_operator_id: int | None
     identities: list[IdentityOut]
+    first_name: str | None
+    middle_name: str | None
+    last_name: str | None
+    birth_date: date | None
+    company_name: str | None
+    city: str | None
+    address: str | None
+    region: str | None
+    postal_code: str | None
+    country: str | None
+    preferred_channel: ChannelKind | None
+    marketing_consent: ConsentOut | None
+    processing_consent: ConsentOut | None
+    tags: list[str]
+    external_id: str | None
+    custom_fields: dict[str, str | int | float | bool]
     created_at: datetime
     updated_at: datetime
 
     @classmethod
     def of(cls, c: Contact) -> ContactOut:
+        def consent(value: Consent | None) -> ConsentOut | None:
+            return ConsentOut(granted=value.granted, at=value.at) if value else None
+
         return cls(
             id=c.id,
             name=c.name,
@@ -172,6 +207,22 @@ class ContactOut(BaseModel):
             time_zone=c.time_zone,
             responsible_operator_id=c.responsible_operator_id,
             identities=[IdentityOut(kind=i.kind, value=i.value) for i in c.identities],
+            first_name=c.first_name,
+            middle_name=c.middle_name,
+            last_name=c.last_name,
+            birth_date=c.birth_date,
+            company_name=c.company_name,
+            city=c.city,
+            address=c.address,
+            region=c.region,
+            postal_code=c.postal_code,
+            country=c.country,
+            preferred_channel=c.preferred_channel,
+            marketing_consent=consent(c.marketing_consent),
+            processing_consent=consent(c.processing_consent),
+            tags=list(c.tags),
+            external_id=c.external_id,
+            custom_fields=c.custom_fields,
             created_at=c.created_at,
             updated_at=c.updated_at,
         )
@@ -182,17 +233,47 @@ class IdentityIn(Strict):
     value: str = Field(min_length=1, max_length=255)
 
 
-class ContactIn(Strict):
+class ProfileIn(Strict):
+    """The profile fields a card edit or a new contact may set (each optional; null clears it)."""
+
+    first_name: str | None = Field(default=None, max_length=100)
+    middle_name: str | None = Field(default=None, max_length=100)
+    last_name: str | None = Field(default=None, max_length=100)
+    birth_date: date | None = None
+    company_name: str | None = Field(default=None, max_length=300)
+    city: str | None = Field(default=None, max_length=100)
+    address: str | None = Field(default=None, max_length=300)
+    region: str | None = Field(default=None, max_length=100)
+    postal_code: str | None = Field(default=None, max_length=20)
+    country: str | None = Field(default=None, max_length=100)
+    time_zone: str | None = Field(default=None, max_length=64)
+    preferred_channel: ChannelKind | None = None
+    marketing_consent: ConsentIn | None = None
+    processing_consent: ConsentIn | None = None
+    tags: list[str] | None = Field(default=None, max_length=50, description="replaces the tags")
+    external_id: str | None = Field(default=None, max_length=255, description="unique among contacts")
+    custom_fields: CustomFields | None = Field(
+        default=None, description="merged into the contact's custom fields; a null value removes that field"
+    )
+    responsible_operator_id: BodyId | None = None
+
+    def profile(self) -> dict[str, object]:
+        """The fields the client sent, consents as plain ``{granted, at}``."""
+        return self.model_dump(exclude_unset=True)
+
+
+class ContactIn(ProfileIn):
     name: str = Field(min_length=1, max_length=200)
     tier: ContactTier = ContactTier.REGULAR
     identities: list[IdentityIn] = Field(default_factory=list, max_length=50)
 
+    def profile(self) -> dict[str, object]:
+        return self.model_dump(exclude_unset=True, exclude={"name", "tier", "identities"})
 
-class ContactPatch(Strict):
+
+class ContactPatch(ProfileIn):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     tier: ContactTier | None = None
-    time_zone: str | None = Field(default=None, max_length=64)
-    responsible_operator_id: BodyId | None = None
 
 
 class TimelineEntryOut(BaseModel):
@@ -525,3 +606,103 @@ class PositionOut(BaseModel):
     conversation_id: int
     position: int = Field(description="1 = next to be offered")
     estimated_wait_s: float | None = Field(description="None while nobody staffs the line")
+
+
+# --- merges and suggestions -----------------------------------------------------------------------------------
+
+
+class MergeIn(Strict):
+    duplicate_id: BodyId = Field(description="the contact merged into this one; it stays as a tombstone")
+    fields: dict[str, Side] = Field(
+        default_factory=dict, description="field -> survivor | duplicate; other fields: newest non-empty wins"
+    )
+
+
+class MergeOut(BaseModel):
+    merge_id: int = Field(description="POST /merges/{merge_id}/undo undoes it")
+    survivor: ContactOut
+    duplicate_id: int
+    taken: dict[str, Side] = Field(description="which contact each field's value came from")
+    moved: dict[str, int] = Field(description="rows moved to the survivor, by kind")
+
+
+class UndoOut(BaseModel):
+    merge_id: int
+    survivor: ContactOut
+    duplicate: ContactOut
+
+
+class ReasonOut(BaseModel):
+    field: str = Field(description="first_name, last_name, phone, email, birth_date, city, address, company …")
+    similarity: float = Field(description="0 different … 1 equal")
+    weight: float = Field(description="the field's share of the score")
+
+    @classmethod
+    def of(cls, reason: Reason) -> ReasonOut:
+        return cls(field=reason.field, similarity=reason.similarity, weight=reason.weight)
+
+
+class ContactBrief(BaseModel):
+    id: int
+    name: str
+
+
+class SuggestionOut(BaseModel):
+    contact: ContactOut
+    score: float
+    reasons: list[ReasonOut]
+
+
+class SuggestedPairOut(BaseModel):
+    a: ContactBrief
+    b: ContactBrief
+    score: float
+    reasons: list[ReasonOut]
+
+
+class SuggestedPairsPage(BaseModel):
+    items: list[SuggestedPairOut]
+    next_offset: int | None = Field(description="pass as offset for the next page")
+
+
+# --- import ------------------------------------------------------------------------------------------------------
+
+
+class RowProblemOut(BaseModel):
+    field: str
+    message: str
+
+
+class RowOutcomeOut(BaseModel):
+    line: int = Field(description="the line of the file where the row starts (0: the file after the last good row)")
+    status: str = Field(description="matched or failed")
+    contact_id: int | None
+    fields: list[str] = Field(description="matched: what the row filled in on the contact")
+    problems: list[RowProblemOut]
+
+
+class ImportReportOut(BaseModel):
+    rows: int
+    created: int
+    matched: int
+    failed: int
+    outcomes: list[RowOutcomeOut] = Field(description="every matched and failed row, in file order")
+
+    @classmethod
+    def of(cls, report: ImportReport) -> ImportReportOut:
+        return cls(
+            rows=report.rows,
+            created=report.created,
+            matched=report.matched,
+            failed=report.failed,
+            outcomes=[
+                RowOutcomeOut(
+                    line=o.line,
+                    status=o.status,
+                    contact_id=o.contact_id,
+                    fields=list(o.fields),
+                    problems=[RowProblemOut(field=p.field, message=p.message) for p in o.problems],
+                )
+                for o in report.outcomes
+            ],
+        )

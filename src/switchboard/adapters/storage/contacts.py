@@ -11,13 +11,45 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import tables as t
 from switchboard.application.ports.storage import ContactQuery
-from switchboard.domain.contacts import Contact, ContactTier
+from switchboard.domain.channels import ChannelKind
+from switchboard.domain.contacts import Consent, Contact, ContactTier
 from switchboard.domain.identity import Identity, IdentityKind
+from switchboard.domain.matching import Person
+from switchboard.domain.matching.lookup import name_block
+
+CONSENTS = ("marketing_consent", "processing_consent")
+NAME_PARTS = frozenset({"name", "first_name", "middle_name", "last_name"})
+PLAIN = (
+    "first_name",
+    "middle_name",
+    "last_name",
+    "birth_date",
+    "company_name",
+    "city",
+    "address",
+    "region",
+    "postal_code",
+    "country",
+    "external_id",
+    "time_zone",
+    "responsible_operator_id",
+    "company_id",
+)
+CANDIDATES_PER_KEY = 200
 
 
 def searchable(name: str) -> str:
     """The form names are searched in: case-folded, ё as е."""
     return name.casefold().replace("ё", "е")
+
+
+def match_name(name: str | None, first: str | None, middle: str | None, last: str | None) -> str:
+    """The matcher's name key, stored so a card finds transliterated and swapped namesakes by index."""
+    return name_block(Person(0, first_name=first, last_name=last, middle_name=middle, full_name=name))[:200]
+
+
+def _consent(granted: bool | None, at: datetime | None) -> Consent | None:
+    return None if granted is None or at is None else Consent(granted, at)
 
 
 def contact_from_row(row: Any, identities: list[Identity]) -> Contact:
@@ -27,31 +59,78 @@ def contact_from_row(row: Any, identities: list[Identity]) -> Contact:
         created_at=row.created_at,
         updated_at=row.updated_at,
         tier=ContactTier(row.tier),
-        company_id=row.company_id,
-        time_zone=row.time_zone,
-        responsible_operator_id=row.responsible_operator_id,
         identities=identities,
+        preferred_channel=ChannelKind(row.preferred_channel) if row.preferred_channel else None,
+        marketing_consent=_consent(row.marketing_consent, row.marketing_consent_at),
+        processing_consent=_consent(row.processing_consent, row.processing_consent_at),
+        tags=tuple(row.tags or ()),
+        custom_fields=dict(row.custom_fields or {}),
+        merged_into_id=row.merged_into_id,
+        **{name: getattr(row, name) for name in PLAIN},
     )
 
 
-class SqlContacts:
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._c = connection
+def column_values(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Domain field values as the contacts table's columns."""
+    values: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name in CONSENTS:
+            values[name] = value.granted if value is not None else None
+            values[f"{name}_at"] = value.at if value is not None else None
+        elif name == "tags":
+            values[name] = list(value)
+        elif name == "custom_fields":
+            values[name] = dict(value)
+        elif name in ("tier", "preferred_channel"):
+            values[name] = value.value if value is not None else None
+        else:
+            values[name] = value
+        if name == "name":
+            values["search_name"] = searchable(str(value))
+    return values
 
-    async def add(self, name: str, tier: ContactTier, at: datetime) -> Contact:
-        result = await self._c.execute(
-            insert(t.contacts)
-            .values(name=name, search_name=searchable(name), tier=tier.value, created_at=at, updated_at=at)
-            .returning(t.contacts.c.id)
+
+class SqlContacts:
+    def __init__(self, connection: AsyncConnection, is_sqlite: bool = True) -> None:
+        self._c = connection
+        self._lock_rows = not is_sqlite  # SQLite already has one writer
+
+    async def add(self, name: str, tier: ContactTier, at: datetime, fields: Mapping[str, Any] | None = None) -> Contact:
+        profile = dict(fields or {})
+        values = column_values({**profile, "name": name, "tier": tier})
+        values["match_name"] = match_name(
+            name, profile.get("first_name"), profile.get("middle_name"), profile.get("last_name")
         )
-        return Contact(id=result.scalar_one(), name=name, created_at=at, updated_at=at, tier=tier)
+        result = await self._c.execute(
+            insert(t.contacts).values(**values, created_at=at, updated_at=at).returning(t.contacts.c.id)
+        )
+        return Contact(id=result.scalar_one(), name=name, created_at=at, updated_at=at, tier=tier, **profile)
 
     async def get(self, contact_id: int) -> Contact | None:
-        row = (await self._c.execute(select(t.contacts).where(t.contacts.c.id == contact_id))).first()
-        if row is None:
-            return None
-        identities = await self._identities([contact_id])
-        return contact_from_row(row, identities.get(contact_id, []))
+        found = await self.get_many([contact_id])
+        return found[0] if found else None
+
+    async def get_many(self, contact_ids: Sequence[int]) -> list[Contact]:
+        """The contacts with these ids that exist, in id order."""
+        if not contact_ids:
+            return []
+        rows = (
+            await self._c.execute(
+                select(t.contacts).where(t.contacts.c.id.in_(list(contact_ids))).order_by(t.contacts.c.id)
+            )
+        ).all()
+        identities = await self._identities([row.id for row in rows]) if rows else {}
+        return [contact_from_row(row, identities.get(row.id, [])) for row in rows]
+
+    async def lock(self, contact_ids: Sequence[int]) -> None:
+        """Hold these contacts' rows until the commit (in id order, so two merges cannot deadlock)."""
+        if self._lock_rows and contact_ids:
+            await self._c.execute(
+                select(t.contacts.c.id)
+                .where(t.contacts.c.id.in_(sorted(contact_ids)))
+                .order_by(t.contacts.c.id)
+                .with_for_update()
+            )
 
     async def _identities(self, contact_ids: list[int]) -> dict[int, list[Identity]]:
         rows = await self._c.execute(
@@ -72,6 +151,17 @@ class SqlContacts:
         )
         return result.scalar_one_or_none()
 
+    async def find_by_external_id(self, external_id: str) -> int | None:
+        result = await self._c.execute(select(t.contacts.c.id).where(t.contacts.c.external_id == external_id))
+        return result.scalar_one_or_none()
+
+    async def external_id_holders(self, external_ids: Sequence[str]) -> dict[str, int]:
+        if not external_ids:
+            return {}
+        c = t.contacts.c
+        rows = await self._c.execute(select(c.external_id, c.id).where(c.external_id.in_(list(external_ids))))
+        return {row.external_id: row.id for row in rows}
+
     async def owners(self, identities: Sequence[Identity]) -> dict[Identity, int]:
         if not identities:
             return {}
@@ -91,7 +181,13 @@ class SqlContacts:
         )
 
     async def search(self, query: ContactQuery, limit: int, offset: int) -> list[Contact]:
-        statement = select(t.contacts).order_by(t.contacts.c.id.desc()).limit(limit).offset(offset)
+        statement = (
+            select(t.contacts)
+            .where(t.contacts.c.merged_into_id.is_(None))
+            .order_by(t.contacts.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
         conditions: list[ColumnElement[bool]] = []
         for kind, value in ((IdentityKind.PHONE, query.phone), (IdentityKind.EMAIL, query.email)):
             if value:
@@ -114,17 +210,57 @@ class SqlContacts:
     async def batch(self, after_id: int, limit: int) -> list[Contact]:
         rows = (
             await self._c.execute(
-                select(t.contacts).where(t.contacts.c.id > after_id).order_by(t.contacts.c.id).limit(limit)
+                select(t.contacts)
+                .where(t.contacts.c.id > after_id, t.contacts.c.merged_into_id.is_(None))
+                .order_by(t.contacts.c.id)
+                .limit(limit)
             )
         ).all()
         identities = await self._identities([row.id for row in rows]) if rows else {}
         return [contact_from_row(row, identities.get(row.id, [])) for row in rows]
 
     async def update(self, contact_id: int, fields: Mapping[str, Any], at: datetime) -> None:
-        values = dict(fields)
-        if "name" in values:
-            values["search_name"] = searchable(str(values["name"]))
+        values = column_values(fields)
         await self._c.execute(update(t.contacts).where(t.contacts.c.id == contact_id).values(**values, updated_at=at))
+        if NAME_PARTS & set(fields):
+            await self._refresh_match_name(contact_id)
+
+    async def _refresh_match_name(self, contact_id: int) -> None:
+        c = t.contacts.c
+        row = (
+            await self._c.execute(select(c.name, c.first_name, c.middle_name, c.last_name).where(c.id == contact_id))
+        ).one()
+        key = match_name(row.name, row.first_name, row.middle_name, row.last_name)
+        await self._c.execute(update(t.contacts).where(c.id == contact_id).values(match_name=key))
+
+    async def set_merged_into(self, contact_id: int, survivor_id: int | None, at: datetime) -> None:
+        await self._c.execute(
+            update(t.contacts).where(t.contacts.c.id == contact_id).values(merged_into_id=survivor_id, updated_at=at)
+        )
+
+    async def candidates(self, contact: Contact, phones: Sequence[str]) -> list[int]:
+        """Ids of live contacts that share the contact's name key or birth date, or own one of ``phones``."""
+        c = t.contacts.c
+        found: dict[int, None] = {}
+        keys = await self._c.execute(select(c.match_name).where(c.id == contact.id))
+        key = keys.scalar_one_or_none()
+        for condition in (
+            c.match_name == key if key else None,
+            c.birth_date == contact.birth_date if contact.birth_date else None,
+        ):
+            if condition is None:
+                continue
+            rows = await self._c.execute(
+                select(c.id)
+                .where(condition, c.id != contact.id, c.merged_into_id.is_(None))
+                .order_by(c.id.desc())
+                .limit(CANDIDATES_PER_KEY)
+            )
+            found.update(dict.fromkeys(rows.scalars()))
+        if phones:
+            owners = await self.owners([Identity(IdentityKind.PHONE, phone) for phone in phones])
+            found.update(dict.fromkeys(owner for owner in owners.values() if owner != contact.id))
+        return list(found)
 
     async def is_new(self, contact_id: int) -> bool:
         result = await self._c.execute(select(exists().where(t.conversations.c.contact_id == contact_id)))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -42,6 +44,32 @@ def _source_columns() -> list[Column[object]]:
         Column("referrer", String(2000)),
         Column("landing_page", String(2000)),
         Column("dialled_number", String(32)),
+    ]
+
+
+def _profile_columns() -> list[Column[object]]:
+    """A contact's profile (0004_contacts): name parts, birth date, address, consents, tags, custom fields."""
+    return [
+        Column("first_name", String(100)),
+        Column("middle_name", String(100)),
+        Column("last_name", String(100)),
+        Column("birth_date", Date),
+        Column("company_name", String(300)),
+        Column("city", String(100)),
+        Column("address", String(300)),
+        Column("region", String(100)),
+        Column("postal_code", String(20)),
+        Column("country", String(100)),
+        Column("preferred_channel", String(20)),
+        Column("marketing_consent", Boolean),
+        Column("marketing_consent_at", UTCDateTime),
+        Column("processing_consent", Boolean),
+        Column("processing_consent_at", UTCDateTime),
+        Column("tags", Json, nullable=False, server_default=text("'[]'")),
+        Column("external_id", String(255), unique=True),  # the id in the system it was imported from
+        Column("custom_fields", Json, nullable=False, server_default=text("'{}'")),
+        Column("match_name", String(200), nullable=False, server_default=text("''")),  # the matcher's name key
+        Column("merged_into_id", Id, ForeignKey("contacts.id"), nullable=True, index=True),
     ]
 
 
@@ -98,7 +126,10 @@ contacts = Table(
     Column("responsible_operator_id", Id, ForeignKey("users.id"), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    *_profile_columns(),
     Index(None, "search_name"),
+    Index(None, "match_name"),
+    Index(None, "birth_date"),
 )
 
 identities = Table(
@@ -345,4 +376,32 @@ conversation_ratings = Table(
     Column("operator_id", Id, nullable=True),  # who handled the conversation when it closed
     Column("visitor_id", String(40), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+merges = Table(
+    "merges",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("survivor_id", Id, ForeignKey("contacts.id"), nullable=False, index=True),
+    Column("duplicate_id", Id, ForeignKey("contacts.id"), nullable=False, index=True),
+    Column("merged_at", UTCDateTime, nullable=False),
+    Column("merged_by", Id, nullable=True),
+    Column("survivor_before", Json, nullable=False),  # the survivor's fields the merge changed, as they were
+    Column("survivor_after", Json, nullable=False),  # the same fields as the merge wrote them
+    Column("duplicate_before", Json, nullable=False),  # the duplicate's fields the merge cleared
+    Column("moved", Json, nullable=False),  # table -> ids of the rows moved from the duplicate to the survivor
+    Column("taken", Json, nullable=False),  # field -> survivor | duplicate
+    Column("undone_at", UTCDateTime),
+    Column("undone_by", Id, nullable=True),
+)
+
+merge_suggestions = Table(
+    "merge_suggestions",
+    metadata,
+    Column("a_id", Id, ForeignKey("contacts.id"), primary_key=True),
+    Column("b_id", Id, ForeignKey("contacts.id"), primary_key=True, index=True),
+    Column("score", Float, nullable=False),
+    Column("reasons", Json, nullable=False),
+    Column("found_at", UTCDateTime, nullable=False),
+    Index(None, "score"),
 )

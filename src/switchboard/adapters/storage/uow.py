@@ -22,6 +22,7 @@ from switchboard.adapters.storage.contacts import SqlContacts
 from switchboard.adapters.storage.conversations import SqlConversations, SqlMessages, SqlTimeline
 from switchboard.adapters.storage.database import Database
 from switchboard.adapters.storage.deliveries import SqlDeliveries
+from switchboard.adapters.storage.merges import SqlMerges, SqlSuggestions
 from switchboard.adapters.storage.records import SqlAudit, SqlLeads
 from switchboard.adapters.storage.routing import SqlRouting
 from switchboard.adapters.storage.webchat import SqlWebchat
@@ -79,7 +80,7 @@ class SqlUnitOfWork:
         return self
 
     def _bind(self, connection: AsyncConnection) -> None:
-        self.contacts = SqlContacts(connection)
+        self.contacts = SqlContacts(connection, self._database.is_sqlite)
         self.deliveries = SqlDeliveries(connection)
         self.conversations = SqlConversations(connection, self._database.is_sqlite)
         self.messages = SqlMessages(connection)
@@ -92,6 +93,8 @@ class SqlUnitOfWork:
         self.audit = SqlAudit(connection)
         self.routing = SqlRouting(connection)
         self.webchat = SqlWebchat(connection, self._database.is_sqlite)
+        self.merges = SqlMerges(connection)
+        self.suggestions = SqlSuggestions(connection)
 
     def emit(self, event: Event, at: datetime) -> None:
         if self._read_only:

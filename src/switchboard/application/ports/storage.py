@@ -29,6 +29,8 @@ from switchboard.domain.events import Event
 from switchboard.domain.identity import Identity
 from switchboard.domain.leads import Lead, LeadStatus
 from switchboard.domain.lines import Line
+from switchboard.domain.matching import Reason
+from switchboard.domain.merge import MergeRecord
 from switchboard.domain.operators import Role, User
 from switchboard.domain.source import Source
 from switchboard.domain.timeline import TimelineEntry
@@ -80,9 +82,25 @@ class TokenRecord:
 
 
 class ContactRepository(Protocol):
-    async def add(self, name: str, tier: ContactTier, at: datetime) -> Contact: ...
+    async def add(self, name: str, tier: ContactTier, at: datetime, fields: Mapping[str, Any] | None = None) -> Contact:
+        """A new contact; ``fields`` are checked profile fields (``domain.contacts.check_fields``)."""
+
     async def get(self, contact_id: int) -> Contact | None: ...
+    async def get_many(self, contact_ids: Sequence[int]) -> list[Contact]:
+        """The contacts with these ids that exist, in id order."""
+
+    async def lock(self, contact_ids: Sequence[int]) -> None:
+        """Hold these contacts until the commit (no-op where the database has a single writer)."""
+
     async def find_by_identity(self, identity: Identity) -> int | None: ...
+    async def find_by_external_id(self, external_id: str) -> int | None: ...
+    async def external_id_holders(self, external_ids: Sequence[str]) -> dict[str, int]:
+        """The contact holding each of these external ids that is held, in one round trip."""
+
+    async def set_merged_into(self, contact_id: int, survivor_id: int | None, at: datetime) -> None: ...
+    async def candidates(self, contact: Contact, phones: Sequence[str]) -> list[int]:
+        """Live contacts sharing the contact's name key or birth date, or owning one of ``phones``."""
+
     async def owners(self, identities: Sequence[Identity]) -> dict[Identity, int]:
         """The contact owning each identity that has an owner, in one round trip."""
 
@@ -94,6 +112,43 @@ class ContactRepository(Protocol):
     async def update(self, contact_id: int, fields: Mapping[str, Any], at: datetime) -> None: ...
     async def is_new(self, contact_id: int) -> bool:
         """True while the contact has no conversation yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestedPair:
+    """Two live contacts the whole-base duplicate search found, with its score and reasons."""
+
+    a_id: int
+    b_id: int
+    score: float
+    reasons: tuple[Reason, ...]
+    found_at: datetime
+
+
+class MergeRepository(Protocol):
+    async def move(self, table: str, from_contact: int, to_contact: int) -> list[int]:
+        """Give every row of ``table`` (identities, conversations, leads, timeline) of one contact to another."""
+
+    async def move_back(
+        self, table: str, ids: Sequence[int], conversation_ids: Sequence[int], from_contact: int, to_contact: int
+    ) -> None:
+        """Give back the rows with these ids, or of these conversations, that ``from_contact`` still has."""
+
+    async def add(self, record: MergeRecord) -> int: ...
+    async def get(self, merge_id: int) -> MergeRecord | None: ...
+    async def mark_undone(self, merge_id: int, at: datetime, by: int | None) -> None: ...
+    async def of_contact(self, contact_id: int) -> list[MergeRecord]:
+        """Merges this contact took part in, newest first."""
+
+
+class SuggestionRepository(Protocol):
+    async def replace(self, pairs: Sequence[SuggestedPair]) -> None:
+        """Forget the stored pairs and keep these (the result of a new whole-base search)."""
+
+    async def page(self, min_score: float, limit: int, offset: int) -> list[SuggestedPair]:
+        """Pairs of live contacts, best score first."""
+
+    async def partners(self, contact_id: int) -> list[int]: ...
 
 
 class ConversationRepository(Protocol):
@@ -238,6 +293,8 @@ class UnitOfWork(Protocol):
     routing: RoutingRepository
     deliveries: DeliveryRepository
     webchat: WebchatRepository
+    merges: MergeRepository
+    suggestions: SuggestionRepository
 
     def emit(self, event: Event, at: datetime) -> None:
         """Queue an event; it is written to the outbox by ``commit``."""

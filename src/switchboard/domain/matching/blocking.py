@@ -40,6 +40,13 @@ MAX_BLOCK: Final = 200
 WINDOW: Final = 6
 
 
+def name_words(p: Profile) -> list[str]:
+    """The name words of the ``n`` key, sorted: swapped and transliterated names give one key."""
+    words = [w for w in (p.first.replace(" ", ""), p.last.replace(" ", "")) if w]
+    words.sort()
+    return words
+
+
 def blocking_keys(p: Profile) -> list[str]:
     keys = []
     for phone in p.phones:
@@ -54,9 +61,8 @@ def blocking_keys(p: Profile) -> list[str]:
     for local in p.email_locals:
         if len(local) >= 5:
             keys.append("l" + local)
-    words = [w for w in (p.first.replace(" ", ""), p.last.replace(" ", "")) if w]
+    words = name_words(p)
     if words:
-        words.sort()
         keys.append("n" + "|".join(words))
     if p.birth is not None and words:
         born = p.birth.isoformat()

@@ -42,12 +42,14 @@ async def search(
 
 @router.post("/contacts", response_model=ContactOut, status_code=201, **allow(*STAFF))
 async def create(body: ContactIn, request: Request, principal: Principal = Depends(current_principal)) -> ContactOut:
-    new = uc.NewContact(body.name, body.tier, tuple((i.kind, i.value) for i in body.identities))
+    """A contact with its identities and any profile fields."""
+    new = uc.NewContact(body.name, body.tier, tuple((i.kind, i.value) for i in body.identities), body.profile())
     return ContactOut.of(await uc.create_contact(container(request).services, principal, new))
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactOut, **allow(*STAFF))
 async def card(contact_id: PathId, request: Request, principal: Principal = Depends(current_principal)) -> ContactOut:
+    """The card: name, profile fields, identities. A merged contact answers 307 to its survivor."""
     return ContactOut.of(await uc.get_contact(container(request).services, principal, contact_id))
 
 
@@ -55,7 +57,8 @@ async def card(contact_id: PathId, request: Request, principal: Principal = Depe
 async def edit(
     contact_id: PathId, body: ContactPatch, request: Request, principal: Principal = Depends(current_principal)
 ) -> ContactOut:
-    fields = body.model_dump(exclude_unset=True)
+    """Edit profile fields: text is trimmed and a blank clears it; ``tags`` replaces, ``custom_fields`` merges."""
+    fields = body.profile()
     return ContactOut.of(await uc.update_contact(container(request).services, principal, contact_id, fields))
 
 

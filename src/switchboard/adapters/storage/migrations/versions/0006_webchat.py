@@ -1,7 +1,7 @@
 """webchat: visitors, the conversations each visitor sees, uploaded files, ratings at close
 
 Revision ID: 0006_webchat
-Revises: 0003_outbound
+Revises: 0004_contacts
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_webchat"
-down_revision = "0003_outbound"
+down_revision = "0004_contacts"
 branch_labels = None
 depends_on = None
 
