@@ -13,7 +13,8 @@ from switchboard.adapters.connectors.yandex import YandexConnector
 from switchboard.adapters.files import LocalFileStore
 from switchboard.adapters.storage import tables as t
 from switchboard.application.access import Principal
-from switchboard.application.catalog import create_channel, create_line
+from switchboard.application.catalog import create_line
+from switchboard.application.channels import create_channel
 from switchboard.application.intake import InboundMessage, IntakeResult, Sender, receive_message
 from switchboard.application.ports.connectors import ChannelConfig, Connector, WebhookRequest
 from switchboard.bootstrap import Container
@@ -30,9 +31,11 @@ ADMIN, INTEGRATION = Principal(Role.ADMIN), Principal(Role.INTEGRATION)
 SECRET = "intake-webhook-secret-0123456789"
 
 
-async def _channel(container: Container, kind: ChannelKind, settings: dict[str, object]) -> Channel:
+async def _channel(
+    container: Container, kind: ChannelKind, settings: dict[str, object], secrets: dict[str, str] | None = None
+) -> Channel:
     line = await create_line(container.services, ADMIN, Line(0, f"{kind.value} line"))
-    return await create_channel(container.services, ADMIN, kind, f"{kind.value} channel", line.id, settings)
+    return await create_channel(container.services, ADMIN, kind, f"{kind.value} channel", line.id, settings, secrets)
 
 
 async def _take(
@@ -57,8 +60,9 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
 async def test_a_replayed_telegram_update_is_stored_once(
     container: Container, telegram: FakeTelegram, files: LocalFileStore
 ) -> None:
-    channel = await _channel(container, ChannelKind.TELEGRAM, {"api_base": telegram.base_url})
-    config = ChannelConfig(channel, {"bot_token": telegram.token, "webhook_secret": SECRET})
+    secrets = {"bot_token": telegram.token, "webhook_secret": SECRET}
+    channel = await _channel(container, ChannelKind.TELEGRAM, {"api_base": telegram.base_url}, secrets)
+    config = ChannelConfig(channel, secrets)
     connector = TelegramConnector(files)
     update = telegram.webhook_request(fixture("telegram", "text"), secret=SECRET)
     # when Telegram delivers the same update twice
@@ -79,8 +83,9 @@ async def test_the_phone_shared_in_telegram_joins_the_contact_who_called(
     known = await receive_message(
         container.services, INTEGRATION, InboundMessage(api.id, Sender("Test", phone="+7 916 123-45-67"), "call", "c-1")
     )
-    channel = await _channel(container, ChannelKind.TELEGRAM, {"api_base": telegram.base_url})
-    config = ChannelConfig(channel, {"bot_token": telegram.token, "webhook_secret": SECRET})
+    secrets = {"bot_token": telegram.token, "webhook_secret": SECRET}
+    channel = await _channel(container, ChannelKind.TELEGRAM, {"api_base": telegram.base_url}, secrets)
+    config = ChannelConfig(channel, secrets)
     connector = TelegramConnector(files)
     # when they share their phone with the bot
     [shared] = await _take(
@@ -96,10 +101,13 @@ async def test_the_phone_shared_in_telegram_joins_the_contact_who_called(
 
 async def test_vk_and_yandex_messages_reach_the_intake_once(container: Container, files: LocalFileStore) -> None:
     async with FakeVk().running() as vk, FakeYandex().running() as yandex:
-        vk_channel = await _channel(container, ChannelKind.VK, {"api_base": vk.base_url, "confirmation_code": "c"})
-        yandex_channel = await _channel(container, ChannelKind.YANDEX, {"api_base": yandex.base_url})
-        vk_config = ChannelConfig(vk_channel, {"access_token": vk.token, "secret": vk.secret})
-        yandex_config = ChannelConfig(yandex_channel, {"oauth_token": yandex.token, "webhook_secret": SECRET})
+        vk_secrets = {"access_token": vk.token, "secret": vk.secret}
+        yandex_secrets = {"oauth_token": yandex.token, "webhook_secret": SECRET}
+        vk_settings = {"api_base": vk.base_url, "confirmation_code": "c"}
+        vk_channel = await _channel(container, ChannelKind.VK, vk_settings, vk_secrets)
+        yandex_channel = await _channel(container, ChannelKind.YANDEX, {"api_base": yandex.base_url}, yandex_secrets)
+        vk_config = ChannelConfig(vk_channel, vk_secrets)
+        yandex_config = ChannelConfig(yandex_channel, yandex_secrets)
         vk_connector, yandex_connector = VkConnector(files), YandexConnector(files)
         taken = []
         for _ in range(2):

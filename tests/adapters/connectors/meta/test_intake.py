@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from switchboard.adapters.connectors.meta import WhatsAppConnector
 from switchboard.application.access import Principal
-from switchboard.application.catalog import create_channel
+from switchboard.application.channels import create_channel
 from switchboard.application.delivery import record_delivery
 from switchboard.application.intake import InboundMessage, Sender, receive_message
 from switchboard.application.ports.connectors import ChannelConfig, OutboundMessage
@@ -24,7 +24,9 @@ CONNECTOR = Principal(Role.INTEGRATION)
 
 async def whatsapp_channel(container: Container, desk: Desk, graph: MetaGraph) -> ChannelConfig:
     settings = {"phone_number_id": PHONE_NUMBER_ID, "api_base": graph.api_base}
-    channel = await create_channel(container.services, ADMIN, ChannelKind.WHATSAPP, "WhatsApp", desk.line_id, settings)
+    channel = await create_channel(
+        container.services, ADMIN, ChannelKind.WHATSAPP, "WhatsApp", desk.line_id, settings, dict(SECRETS)
+    )
     return ChannelConfig(channel, dict(SECRETS))
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from switchboard.adapters.connectors.sms import SmppSessions, SmsConnector
 from switchboard.application.access import Principal
-from switchboard.application.catalog import create_channel
+from switchboard.application.channels import create_channel
 from switchboard.application.context import Services
 from switchboard.application.delivery import DeliveryUpdate, record_delivery
 from switchboard.application.intake import InboundMessage, IntakeResult, Sender, receive_message
@@ -38,7 +38,7 @@ async def sms_channel(
     services: Services, desk: Desk, name: str, settings: dict[str, object], secrets: dict[str, str]
 ) -> ChannelConfig:
     admin = Principal(Role.ADMIN, desk.admin_id)
-    channel = await create_channel(services, admin, ChannelKind.SMS, name, desk.line_id, settings)
+    channel = await create_channel(services, admin, ChannelKind.SMS, name, desk.line_id, settings, secrets)
     return ChannelConfig(channel, secrets)
 
 
