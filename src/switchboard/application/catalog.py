@@ -13,11 +13,13 @@ from switchboard.application.ports.storage import UnitOfWork
 from switchboard.domain.calendar import valid_time_zone
 from switchboard.domain.channels import Channel, ChannelKind
 from switchboard.domain.events import ChannelChanged, LineChanged, OperatorChanged
+from switchboard.domain.ivr.tree import line_ids as ivr_line_ids
 from switchboard.domain.line_settings import line_config, split_rules
 from switchboard.domain.lines import Line
 from switchboard.domain.operators import Role, User, validate_capacity
 from switchboard.domain.routing.config import InvalidConfig
 from switchboard.domain.routing.split import SplitRule
+from switchboard.domain.voice.settings import keep_secret, phone_settings
 
 STAFF = (Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR)
 MANAGERS = (Role.ADMIN, Role.SUPERVISOR)
@@ -42,12 +44,12 @@ async def create_channel(
     name = name.strip()
     if not 1 <= len(name) <= 200:
         raise InvalidInput("name must be 1 to 200 characters", field="name")
-    rules = check_channel_settings(settings)
+    line_ids = check_channel_settings(settings, kind, services.default_region)
     now = services.clock.now()
     async with services.uow() as uow:
         await _existing_line(uow, line_id)
-        for rule in rules:
-            await _existing_line(uow, int(rule.line_id))
+        for field_name, target in line_ids:
+            await _existing_line(uow, target, field_name)
         channel = await uow.channels.add(kind, name, line_id, settings, now)
         await uow.audit.add(now, "channel.create", "channel", channel.id, {"kind": kind.value}, *_audit_args(principal))
         uow.emit(ChannelChanged(channel.id), now)
@@ -77,12 +79,17 @@ async def update_channel(
     require_role(principal, Role.ADMIN)
     now = services.clock.now()
     async with services.uow() as uow:
-        if await uow.channels.get(channel_id) is None:
+        existing = await uow.channels.get(channel_id)
+        if existing is None:
             raise NotFound(f"channel {channel_id} does not exist")
         if "line_id" in fields:
             await _existing_line(uow, int(fields["line_id"]))
-        for rule in check_channel_settings(fields.get("settings") or {}):
-            await _existing_line(uow, int(rule.line_id))
+        if fields.get("settings") is not None:
+            fields = {**fields, "settings": keep_secret(fields["settings"], existing.settings)}
+        for field_name, target in check_channel_settings(
+            fields.get("settings") or {}, existing.kind, services.default_region
+        ):
+            await _existing_line(uow, target, field_name)
         await uow.channels.update(channel_id, fields)
         await uow.audit.add(
             now, "channel.update", "channel", channel_id, {"fields": sorted(fields)}, *_audit_args(principal)
@@ -95,21 +102,30 @@ async def update_channel(
     return channel
 
 
-def check_channel_settings(settings: Mapping[str, Any]) -> tuple[SplitRule, ...]:
+def check_channel_settings(
+    settings: Mapping[str, Any], kind: ChannelKind | None = None, region: str = "RU"
+) -> list[tuple[str, int]]:
+    """Refuse bad settings naming the field; returns (field, line id) of every line they send work to."""
     try:
-        return split_rules(settings)
+        rules: tuple[SplitRule, ...] = split_rules(settings)
+        lines = [("line_id", int(rule.line_id)) for rule in rules]
+        if kind is ChannelKind.PHONE:
+            voice = phone_settings(settings, region)
+            if voice.ivr is not None:
+                lines += [(f"settings.ivr.nodes.{node}.line_id", target) for node, target in ivr_line_ids(voice.ivr)]
     except InvalidConfig as error:
         field, message = error.errors[0]
         raise InvalidInput(f"{field}: {message}", field=field) from error
+    return lines
 
 
 # --- lines ----------------------------------------------------------------------------------
 
 
-async def _existing_line(uow: UnitOfWork, line_id: int) -> Line:
+async def _existing_line(uow: UnitOfWork, line_id: int, field: str = "line_id") -> Line:
     line = await uow.lines.get(line_id)
     if line is None:
-        raise InvalidInput(f"line {line_id} does not exist", field="line_id")
+        raise InvalidInput(f"line {line_id} does not exist", field=field)
     return line
 
 

@@ -41,3 +41,10 @@ class StateConflict(ApplicationError):
 class Unavailable(ApplicationError):
     status = 503
     title = "Service unavailable"
+
+
+class BadGateway(ApplicationError):
+    """A system we depend on (the PBX) refused or did not answer."""
+
+    status = 502
+    title = "Bad gateway"

@@ -17,6 +17,7 @@ from switchboard.domain.lines import Line
 from switchboard.domain.operators import Role, User
 from switchboard.domain.source import Source
 from switchboard.domain.timeline import TimelineEntry
+from switchboard.domain.voice.settings import masked
 
 MAX_ID = 2**63 - 1  # the databases' 64-bit ids: larger numbers are refused as input, not sent to a driver
 BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -423,7 +424,8 @@ class ChannelOut(BaseModel):
 
     @classmethod
     def of(cls, c: Channel) -> ChannelOut:
-        return cls(id=c.id, kind=c.kind, name=c.name, line_id=c.line_id, active=c.active, settings=c.settings)
+        shown = masked(c.settings)  # a call-control secret is never shown back
+        return cls(id=c.id, kind=c.kind, name=c.name, line_id=c.line_id, active=c.active, settings=shown)
 
 
 class OperatorIn(Strict):

@@ -12,6 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import tables as t
+from switchboard.adapters.storage.calls import SqlCallbacks, SqlCalls
 from switchboard.adapters.storage.catalog import (
     SqlChannels,
     SqlLines,
@@ -88,6 +89,8 @@ class SqlUnitOfWork:
         self.tokens = SqlTokens(connection)
         self.audit = SqlAudit(connection)
         self.routing = SqlRouting(connection)
+        self.calls = SqlCalls(connection, self._database.is_sqlite)
+        self.callbacks = SqlCallbacks(connection, self._database.is_sqlite)
 
     def emit(self, event: Event, at: datetime) -> None:
         if self._read_only:

@@ -13,6 +13,7 @@ from typing import Any, Protocol, Self
 
 from switchboard.application.ports.bus import Envelope
 from switchboard.application.ports.routing import RoutingRepository
+from switchboard.application.ports.voice import CallbackRepository, CallRepository
 from switchboard.domain.channels import Channel, ChannelKind
 from switchboard.domain.contacts import Contact, ContactTier
 from switchboard.domain.conversation import (
@@ -206,6 +207,8 @@ class UnitOfWork(Protocol):
     timeline: TimelineRepository
     audit: AuditRepository
     routing: RoutingRepository
+    calls: CallRepository
+    callbacks: CallbackRepository
 
     def emit(self, event: Event, at: datetime) -> None:
         """Queue an event; it is written to the outbox by ``commit``."""
