@@ -25,7 +25,8 @@ def extra_settings() -> dict[str, object]:
 
 
 @pytest.fixture
-async def pbx(app_client: httpx.AsyncClient, desk: Desk, clock: ManualClock) -> Pbx:
+async def pbx(app_client: httpx.AsyncClient, desk: Desk, clock: ManualClock, container: Container) -> Pbx:
+    await settle(container)  # the desk's set-up rebuilds routing: let it finish before calls arrive
     return Pbx(app_client, await phone_channel(app_client, desk), clock)
 
 
@@ -44,6 +45,7 @@ async def test_a_call_is_queued_rung_at_the_operator_answered_and_recorded(
 ) -> None:
     # given a strict-order line with 30 s of after-call work and olga available
     await set_line(app_client, desk, mode="strict_order", wrap_up_s=30, forwarding_timeout_s=20)
+    await settle(container)  # a line change rebuilds routing: let it finish before calls arrive
     await go(app_client, desk, "operator")
     await settle(container)
     # when a customer calls the main number (no IVR on the channel or the line)

@@ -32,7 +32,8 @@ def extra_settings() -> dict[str, object]:
 
 
 @pytest.fixture
-async def pbx(app_client: httpx.AsyncClient, desk: Desk, clock: ManualClock) -> Pbx:
+async def pbx(app_client: httpx.AsyncClient, desk: Desk, clock: ManualClock, container: Container) -> Pbx:
+    await settle(container)  # the desk's set-up rebuilds routing: let it finish before calls arrive
     return Pbx(app_client, await phone_channel(app_client, desk), clock)
 
 
@@ -182,6 +183,7 @@ async def test_an_answer_after_the_offer_ran_out_still_gives_the_call_to_whoever
     app_client: httpx.AsyncClient, desk: Desk, pbx: Pbx, container: Container, clock: ManualClock
 ) -> None:
     await set_line(app_client, desk, mode="strict_order", forwarding_timeout_s=10)
+    await settle(container)  # a line change rebuilds routing: let it finish before calls arrive
     await go(app_client, desk, "operator")
     await go(app_client, desk, "operator2")
     await settle(container)

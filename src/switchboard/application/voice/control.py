@@ -187,22 +187,11 @@ class CallControl:
             ctx = await self._context(uow, channel_id, None, dnis, contact_id, now)
             if ctx.voice.numbers and dnis not in ctx.voice.numbers:
                 raise NotFound(f"channel {channel_id} does not answer {dnis}")
-            call = await uow.calls.add(
-                Call(
-                    0,
-                    channel_id,
-                    pbx_id,
-                    CallDirection.IN,
-                    ani,
-                    dnis,
-                    CallStatus.IVR,
-                    now,
-                    contact_id,
-                    line_id=ctx.line.id,
-                )
-            )
-            facts = w.CallFacts(ani=ani, dnis=dnis, caller=caller)
-            turn = w.begin(ctx.tree, facts) if ctx.tree is not None else w.default_turn()
+            call = Call(0, channel_id, pbx_id, CallDirection.IN, ani, dnis, CallStatus.IVR, now, contact_id)
+            call.line_id, call.language = ctx.line.id, _language(ctx)
+            call = await uow.calls.add(call)
+            facts = w.CallFacts(ani=ani, dnis=dnis, caller=caller, language=call.language)
+            turn = w.begin(ctx.tree, facts) if ctx.tree is not None else w.default_turn(call.language)
             step = await flow.drive(ctx, call, turn)
             await uow.calls.save(call)
             await uow.commit()
@@ -317,6 +306,15 @@ class CallControl:
         if channel_id is None:
             raise NotFound(f"no phone channel answers {dnis}")
         return channel_id
+
+
+def _language(ctx: CallContext) -> str:
+    """What the caller hears first: the IVR's default language, else the line's (its automatic messages')."""
+    if ctx.tree is not None and ctx.tree.default_language:
+        return ctx.tree.default_language
+    actions = ctx.line.routing.get("actions")
+    language = actions.get("default_language") if isinstance(actions, dict) else None
+    return language if isinstance(language, str) and language else "ru"
 
 
 def _check_id(value: str, field: str) -> None:
