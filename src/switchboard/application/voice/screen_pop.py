@@ -8,7 +8,6 @@ personal data passes through the event outbox. A number nobody knew before this 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from switchboard.application.access import Principal, require_role
 from switchboard.application.context import Services
@@ -27,7 +26,7 @@ HISTORY = 5
 @dataclass(frozen=True, slots=True)
 class ScreenPop:
     call: Call
-    known: bool  # the caller was a contact before this call
+    known: bool  # the caller was a contact before this call (created earlier, or with other history)
     number: str
     contact: Contact | None
     conversations: list[Conversation] = field(default_factory=list)
@@ -47,13 +46,18 @@ async def screen_pop(services: Services, principal: Principal, call_id: int) -> 
             return ScreenPop(call, False, _number(call), None, actions=("create_contact", "create_lead"))
         history = await uow.conversations.list(ConversationQuery(contact_id=contact.id), HISTORY + 1, None)
         leads = await uow.leads.list(contact.id, None, 50, 0)
-    known = _known_before(contact, call.started_at)
+    earlier = [c for c in history if c.id != call.conversation_id][:HISTORY]
+    known = (
+        contact.created_at < call.started_at
+        or bool(earlier)
+        or any(lead.conversation_id != call.conversation_id for lead in leads)
+    )
     return ScreenPop(
         call,
         known,
         _number(call),
         contact,
-        [c for c in history if c.id != call.conversation_id][:HISTORY],
+        earlier,
         [lead for lead in leads if lead.status in OPEN_LEADS],
         () if known else ("create_contact", "create_lead"),
     )
@@ -61,7 +65,3 @@ async def screen_pop(services: Services, principal: Principal, call_id: int) -> 
 
 def _number(call: Call) -> str:
     return call.ani if call.direction.value == "in" else call.dnis
-
-
-def _known_before(contact: Contact, started_at: datetime) -> bool:
-    return contact.created_at < started_at
