@@ -71,35 +71,35 @@ async def test_the_vip_scenario_pops_the_card_on_the_vip_operators_screen(
     await go(app_client, desk, "operator")
     await go(app_client, desk, "operator2")
     await settle(container)
-    async with serving(create_app(container, manage_lifecycle=False)) as host:
-        async with (
-            websockets.connect(f"ws://{host}/api/v1/ws?token={token(desk, 'operator2')}") as ivan,
-            websockets.connect(f"ws://{host}/api/v1/ws?token={token(desk, 'operator')}") as olga,
-        ):
-            assert json.loads(await ivan.recv())["event"] == "ready"
-            assert json.loads(await olga.recv())["event"] == "ready"
-            # when the VIP calls, is identified, and the PBX rings the VIP operator it was told to
-            await pbx.call("c-1", ani="+79165551111", dnis=VIP_NUMBER)
-            await settle(container)
-            ring = await pbx.result("c-1", "waited")
-            assert ring["operator_id"] == desk.other_operator_id
-            await pbx.event("c-1", "ringing", operator_id=desk.other_operator_id)
-            # then ivan's window gets the card right after the ringing event
-            frames = await frames_until(ivan, "ScreenPop")
-            ringing = next(f for f in frames if f.get("event") == "CallRinging")
-            pop = frames[-1]
-            assert pop["for_event"] == ringing["id"]
-            card = pop["data"]
-            assert (card["known"], card["number"], card["actions"]) == (True, "+79165551111", [])
-            assert (card["contact"]["id"], card["contact"]["name"], card["contact"]["tier"]) == (
-                client_id,
-                "Анна Важная",
-                "vip",
-            )
-            assert [c["id"] for c in card["conversations"]] == [chat.json()["conversation_id"]]
-            assert [x["title"] for x in card["leads"]] == ["Renewal"]
-            # and olga's does not
-            assert "ScreenPop" not in await quiet(olga)
+    async with (
+        serving(create_app(container, manage_lifecycle=False)) as host,
+        websockets.connect(f"ws://{host}/api/v1/ws?token={token(desk, 'operator2')}") as ivan,
+        websockets.connect(f"ws://{host}/api/v1/ws?token={token(desk, 'operator')}") as olga,
+    ):
+        assert json.loads(await ivan.recv())["event"] == "ready"
+        assert json.loads(await olga.recv())["event"] == "ready"
+        # when the VIP calls, is identified, and the PBX rings the VIP operator it was told to
+        await pbx.call("c-1", ani="+79165551111", dnis=VIP_NUMBER)
+        await settle(container)
+        ring = await pbx.result("c-1", "waited")
+        assert ring["operator_id"] == desk.other_operator_id
+        await pbx.event("c-1", "ringing", operator_id=desk.other_operator_id)
+        # then ivan's window gets the card right after the ringing event
+        frames = await frames_until(ivan, "ScreenPop")
+        ringing = next(f for f in frames if f.get("event") == "CallRinging")
+        pop = frames[-1]
+        assert pop["for_event"] == ringing["id"]
+        card = pop["data"]
+        assert (card["known"], card["number"], card["actions"]) == (True, "+79165551111", [])
+        assert (card["contact"]["id"], card["contact"]["name"], card["contact"]["tier"]) == (
+            client_id,
+            "Анна Важная",
+            "vip",
+        )
+        assert [c["id"] for c in card["conversations"]] == [chat.json()["conversation_id"]]
+        assert [x["title"] for x in card["leads"]] == ["Renewal"]
+        # and olga's does not
+        assert "ScreenPop" not in await quiet(olga)
 
 
 async def test_an_unknown_caller_pops_as_unknown_with_actions(
@@ -108,14 +108,16 @@ async def test_an_unknown_caller_pops_as_unknown_with_actions(
     pbx = Pbx(app_client, await phone_channel(app_client, desk), clock)
     await go(app_client, desk, "operator")
     await settle(container)
-    async with serving(create_app(container, manage_lifecycle=False)) as host:
-        async with websockets.connect(f"ws://{host}/api/v1/ws?token={token(desk, 'operator')}") as olga:
-            assert json.loads(await olga.recv())["event"] == "ready"
-            await pbx.call("c-1", ani="+79160001234")
-            await settle(container)
-            await pbx.result("c-1", "waited")
-            ringing = await pbx.event("c-1", "ringing", extension="sip:olga@pbx.test")
-            card = (await frames_until(olga, "ScreenPop"))[-1]["data"]
+    async with (
+        serving(create_app(container, manage_lifecycle=False)) as host,
+        websockets.connect(f"ws://{host}/api/v1/ws?token={token(desk, 'operator')}") as olga,
+    ):
+        assert json.loads(await olga.recv())["event"] == "ready"
+        await pbx.call("c-1", ani="+79160001234")
+        await settle(container)
+        await pbx.result("c-1", "waited")
+        ringing = await pbx.event("c-1", "ringing", extension="sip:olga@pbx.test")
+        card = (await frames_until(olga, "ScreenPop"))[-1]["data"]
     assert (card["call_id"], card["known"], card["number"], card["actions"]) == (
         ringing["call_id"],
         False,
