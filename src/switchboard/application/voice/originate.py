@@ -79,9 +79,8 @@ async def _record(
     assert operator is not None
     callback = await _take_callback(uow, Principal(Role.OPERATOR, operator_id), dial.callback_id, now)
     number, contact_id = await _whom(uow, dial, typed, callback, now)
-    channel, voice = await _channel(
-        uow, services.default_region, dial.channel_id or (callback.channel_id if callback else None), operator_id
-    )
+    preferred = callback.channel_id if callback is not None else None
+    channel, voice = await _channel(uow, services.default_region, dial.channel_id, preferred, operator_id)
     line_id = callback.line_id if callback is not None else channel.line_id
     source = Source(channel.id, line_id)
     conversation = await uow.conversations.add(contact_id, line_id, channel.id, S.NEW, now, source)
@@ -164,9 +163,9 @@ async def _whom(
 
 
 async def _channel(
-    uow: UnitOfWork, region: str, channel_id: int | None, operator_id: int
+    uow: UnitOfWork, region: str, channel_id: int | None, preferred: int | None, operator_id: int
 ) -> tuple[Channel, PhoneSettings]:
-    """The phone channel to dial out of: the one asked for, else one of the operator's lines that can dial out."""
+    """The phone channel to dial out of: the one asked for, else the callback's own, else one of the operator's lines."""
     if channel_id is not None:
         channel = await uow.channels.get(channel_id)
         voice = _dialling(channel, region)
@@ -175,7 +174,7 @@ async def _channel(
         return channel, voice
     mine = {line.id for line in await uow.lines.list() if operator_id in line.operator_ids}
     usable = [(c, v) for c in await uow.channels.list() if (v := _dialling(c, region)) is not None]
-    usable.sort(key=lambda pair: (pair[0].line_id not in mine, pair[0].id))
+    usable.sort(key=lambda pair: (pair[0].id != preferred, pair[0].line_id not in mine, pair[0].id))
     if not usable:
         raise InvalidInput("no phone channel has an originate_url and a secret to place calls", field="channel_id")
     return usable[0]
