@@ -165,7 +165,7 @@ async def _whom(
 async def _channel(
     uow: UnitOfWork, region: str, channel_id: int | None, preferred: int | None, operator_id: int
 ) -> tuple[Channel, PhoneSettings]:
-    """The phone channel to dial out of: the one asked for, else the callback's own, else one of the operator's lines."""
+    """The channel to dial out of: the one asked for, else the callback's own, else one of the operator's lines."""
     if channel_id is not None:
         channel = await uow.channels.get(channel_id)
         voice = _dialling(channel, region)
