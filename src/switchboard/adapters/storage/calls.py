@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import tables as t
@@ -109,13 +109,18 @@ def _callback(row: Any) -> Callback:
     return callback
 
 
+# built once: a statement with values given at execute time is compiled once and reused (the hot path)
+_ADD_CALL = insert(t.calls).returning(t.calls.c.id)
+_SAVE_CALL = update(t.calls).where(t.calls.c.id == bindparam("call_key"))
+
+
 class SqlCalls:
     def __init__(self, connection: AsyncConnection, is_sqlite: bool) -> None:
         self._c = connection
         self._lock_rows = not is_sqlite  # SQLite already has one writer
 
     async def add(self, call: Call) -> Call:
-        result = await self._c.execute(insert(t.calls).values(**_call_values(call)).returning(t.calls.c.id))
+        result = await self._c.execute(_ADD_CALL, _call_values(call))
         call.id = result.scalar_one()
         return call
 
@@ -145,7 +150,7 @@ class SqlCalls:
         return _call(row) if row else None
 
     async def save(self, call: Call) -> None:
-        await self._c.execute(update(t.calls).where(t.calls.c.id == call.id).values(**_call_values(call)))
+        await self._c.execute(_SAVE_CALL, {**_call_values(call), "call_key": call.id})
 
     async def expired(self, now: datetime, limit: int) -> list[int]:
         c = t.calls.c

@@ -74,8 +74,10 @@ class CallControl:
     async def verify(self, channel_id: int, timestamp: str | None, signature: str | None, body: bytes) -> None:
         """Refuse a request that is not signed with the channel's secret, or signed too long ago (a replay)."""
         now = self.services.clock.now()
-        async with self.services.uow(read_only=True) as uow:
-            found = await self.services.catalog.route(uow, channel_id, now)
+        found: tuple[Channel, Line | None] | None = self.services.catalog.peek(channel_id, now)
+        if found is None:
+            async with self.services.uow(read_only=True) as uow:
+                found = await self.services.catalog.route(uow, channel_id, now)
         channel = found[0] if found else None
         voice = self._voice(channel) if channel is not None and channel.kind is ChannelKind.PHONE else None
         if voice is None or not voice.secret:
@@ -94,10 +96,10 @@ class CallControl:
             raise InvalidInput(error.detail, field="dnis") from error
         ani = caller_number(new.ani, self.services.default_region)
         channel_id = new.channel_id if new.channel_id is not None else await self._channel_of_number(dnis)
-        try:
-            return await self._start(channel_id, new.call_id, ani, dnis)
-        except Conflict:  # the same call started twice at once: the second answers from the first
-            return await self._start(channel_id, new.call_id, ani, dnis)
+        try:  # the unique (channel, call id) tells a repeat: no read first on the hot path
+            return await self._start(channel_id, new.call_id, ani, dnis, repeat=False)
+        except Conflict:  # a repeat, or the same call started twice at once: answer from what is stored
+            return await self._start(channel_id, new.call_id, ani, dnis, repeat=True)
 
     async def report_result(self, channel_id: int | None, result: StepResult) -> Step:
         """The outcome of the last step (digits, no input, waited, no answer); the next step."""
@@ -177,14 +179,15 @@ class CallControl:
 
     # ---- inside --------------------------------------------------------------------------------
 
-    async def _start(self, channel_id: int, pbx_id: str, ani: str, dnis: str) -> Step:
+    async def _start(self, channel_id: int, pbx_id: str, ani: str, dnis: str, *, repeat: bool) -> Step:
         now = self.services.clock.now()
         async with self.services.uow() as uow:
-            existing = await uow.calls.find(channel_id, pbx_id)
+            existing = await uow.calls.find(channel_id, pbx_id) if repeat else None
             if existing is not None:
                 return flow.current(existing) if existing.step else Step(pbx_id, existing.step_no, Action.HANGUP)
             contact_id, caller = await _caller(uow, ani)
             ctx = await self._context(uow, channel_id, None, dnis, contact_id, now)
+            ctx.caller_unknown = contact_id is None
             if ctx.voice.numbers and dnis not in ctx.voice.numbers:
                 raise NotFound(f"channel {channel_id} does not answer {dnis}")
             call = Call(0, channel_id, pbx_id, CallDirection.IN, ani, dnis, CallStatus.IVR, now, contact_id)

@@ -45,6 +45,7 @@ class CallContext:
     voice: PhoneSettings
     tree: IvrTree | None
     now: datetime
+    caller_unknown: bool = False  # the calling number was looked up at the start and belongs to nobody
 
     def facts(self, call: Call, caller: str) -> w.CallFacts:
         return w.CallFacts(ani=call.ani, dnis=call.dnis, caller=caller, language=call.language)
@@ -159,7 +160,7 @@ async def _lookup(ctx: CallContext, call: Call, code: str) -> w.Reply:
 async def _ivr_callback(ctx: CallContext, call: Call) -> bool:
     if not call.ani.startswith("+"):
         return False
-    contact_id = await ensure_contact(ctx, call)
+    contact_id, _ = await ensure_contact(ctx, call)
     await create_callback(
         ctx.uow,
         ctx.line,
@@ -203,12 +204,15 @@ async def _ivr_connect(ctx: CallContext, call: Call, action: w.ConnectTo) -> Ste
 # --- the queue ----------------------------------------------------------------------------------
 
 
-async def ensure_contact(ctx: CallContext, call: Call) -> int:
-    """The caller's contact: recognised by the number, else a new one named by it ("unknown caller" if withheld)."""
+async def ensure_contact(ctx: CallContext, call: Call) -> tuple[int, bool]:
+    """The caller's contact, and whether it was made now: recognised by the number, else a new one named by it."""
     if call.contact_id is not None:
-        return call.contact_id
+        return call.contact_id, False
     identity = Identity(IdentityKind.PHONE, call.ani) if call.ani.startswith("+") else None
-    owner = await ctx.uow.contacts.find_by_identity(identity) if identity else None
+    owner = None
+    if identity is not None and not ctx.caller_unknown:
+        owner = await ctx.uow.contacts.find_by_identity(identity)
+    created = owner is None
     if owner is None:
         contact = await ctx.uow.contacts.add(call.ani or "Unknown caller", ContactTier.REGULAR, ctx.now)
         owner = contact.id
@@ -216,7 +220,7 @@ async def ensure_contact(ctx: CallContext, call: Call) -> int:
             await ctx.uow.contacts.add_identity(owner, identity, ctx.now)
         ctx.uow.emit(ContactCreated(owner, ctx.channel.id), ctx.now)
     call.contact_id = owner
-    return owner
+    return owner, created
 
 
 async def enqueue(ctx: CallContext, call: Call, line_id: int | None, prompts: tuple[str, ...]) -> Step:
@@ -225,9 +229,7 @@ async def enqueue(ctx: CallContext, call: Call, line_id: int | None, prompts: tu
     if line_id is not None and line_id != line.id:
         chosen = await ctx.uow.lines.get(line_id)
         line = chosen if chosen is not None and chosen.active else line
-    new_contact = call.contact_id is None
-    contact_id = await ensure_contact(ctx, call)
-    new_contact = new_contact and await ctx.uow.contacts.is_new(contact_id)
+    contact_id, new_contact = await ensure_contact(ctx, call)
     source = Source(ctx.channel.id, line.id, dialled_number=call.dnis)
     conversation = await ctx.uow.conversations.add(contact_id, line.id, ctx.channel.id, S.NEW, ctx.now, source)
     await ctx.uow.timeline.add(

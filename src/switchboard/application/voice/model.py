@@ -6,7 +6,7 @@ translate their protocol into these and back.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -70,7 +70,7 @@ class Step:
     max_s: float | None = None
 
     def to_data(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {name: getattr(self, name) for name in _STEP_FIELDS}
         data["action"] = self.action.value
         data["prompts"] = list(self.prompts)
         return data
@@ -78,6 +78,9 @@ class Step:
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Step:
         return cls(**{**data, "action": Action(data["action"]), "prompts": tuple(data.get("prompts", ()))})
+
+
+_STEP_FIELDS = tuple(f.name for f in fields(Step))
 
 
 @dataclass(frozen=True, slots=True)
