@@ -60,6 +60,7 @@ from bench.common import (
     table,
     uvicorn_argv,
 )
+from bench.intake import wait_published
 
 HOST = "127.0.0.1"
 SECRET = "bench-voice-secret-0123456789"
@@ -378,7 +379,7 @@ async def bench_voice(backend: str, options: Options) -> list[dict[str, Any]]:
             db_name = database_name(url) if backend == "postgresql" else ""
             with CpuWindow(server.pid, db_name) as cpu:
                 result = await run_paced(port, the_plan.measured, options.rate, options.connections)
-            await asyncio.sleep(2.0)
+            left, drain_s = await wait_published(url, 120.0)  # screen pops measured on a drained outbox
             stored = await stored_calls(url, the_plan.run_id)
             pops = await measure_pops(port, channel_id, operator_id, options.pops)
             if result.errors:
@@ -403,6 +404,9 @@ async def bench_voice(backend: str, options: Options) -> list[dict[str, Any]]:
         "stored_calls": stored["calls"],
         "queued_calls": stored["queued"],
         "server_cpu_ms_per_call": round(cpu.result["server_cpu_s"] / n * 1000, 3),
+        "calls_per_cpu_s": round(n / cpu.result["server_cpu_s"], 1) if cpu.result["server_cpu_s"] else None,
+        "outbox_drain_s": round(drain_s, 1),
+        "unpublished_after_drain": left,
         "db_cpu_ms_per_call": round(cpu.result["db_cpu_s"] / n * 1000, 3) if db_name else None,
         "server_cpu_pct": round(cpu.result["server_cpu_s"] / cpu.result["wall_s"] * 100, 1),
         "machine_cpu_pct": round(cpu.result["machine_cpu_s"] / cpu.result["wall_s"] / CPUS * 100, 1),

@@ -45,7 +45,7 @@ def tree(vip_line_id: int) -> dict[str, Any]:
             "main": {
                 "type": "menu",
                 "prompt": {"ru": "Статус — 1, перезвонить — 2, код клиента — 3, сообщение — 4, оператор — 0"},
-                "options": {"1": "status", "2": "callback", "3": "code", "4": "vm", "0": "queue"},
+                "options": {"1": "status", "2": "callback", "3": "code", "4": "vm", "5": "duty", "0": "queue"},
                 "on_fail": "queue",
             },
             "status": {"type": "status", "next": "main"},
@@ -57,6 +57,7 @@ def tree(vip_line_id: int) -> dict[str, Any]:
                 "found": "by_caller",
                 "not_found": "queue",
             },
+            "duty": {"type": "connect", "target": "sip:duty@pbx.test", "timeout_s": 20, "on_fail": "vm"},
             "vm": {"type": "voicemail", "prompt": "Оставьте сообщение после сигнала", "max_s": 60},
             "queue": {"type": "enqueue"},
             "bye": {"type": "hangup", "prompt": "До свидания"},
@@ -199,6 +200,33 @@ async def test_voicemail_is_recorded_and_called_back(
     assert (record["disposition"], record["recording_url"]) == ("voicemail", "https://pbx.test/vm/c-1.wav")
     callbacks = (await app_client.get("/api/v1/voice/callbacks", headers=desk.as_("supervisor"))).json()
     assert [c["reason"] for c in callbacks] == ["voicemail"]
+
+
+async def test_the_menu_puts_the_call_through_to_a_number_and_falls_back_to_voicemail(
+    app_client: httpx.AsyncClient, desk: Desk, pbx: Pbx, clock: ManualClock
+) -> None:
+    # given a caller who asks for the duty officer, whose phone is nobody's desk
+    await pbx.call("c-1")
+    through = await pbx.result("c-1", "digits", "5")
+    assert (through["action"], through["target"], through["operator_id"], through["timeout_s"]) == (
+        "connect",
+        "sip:duty@pbx.test",
+        None,
+        20.0,
+    )
+    rang = await pbx.event("c-1", "ringing", extension="sip:duty@pbx.test")
+    assert (rang["applied"], rang["detail"]) == (True, "no operator's phone: nothing to pop")
+    await pbx.event("c-1", "answered")
+    clock.advance(seconds=45)
+    ended = await pbx.event("c-1", "hangup")
+    record = await call_record(app_client, desk, ended["call_id"])
+    assert (record["disposition"], record["talk_s"], record["conversation_id"]) == ("answered", 45.0, None)
+    assert record["ivr_path"][-1] == "duty"
+    # and when the duty phone is not answered, the caller may leave a message
+    await pbx.call("c-2")
+    await pbx.result("c-2", "digits", "5")
+    message = await pbx.result("c-2", "no_answer")
+    assert (message["action"], message["max_s"]) == ("voicemail", 60.0)
 
 
 # --- settings -----------------------------------------------------------------------------------

@@ -66,12 +66,12 @@ async def _ringing(ctx: CallContext, call: Call, event: CallEvent, at: datetime)
     if not call.live or call.answered_at is not None:
         return False, "the call is no longer waiting for an answer"
     operator_id = await operator_of(ctx, call, event)
-    if operator_id is None:
-        raise InvalidInput("ringing needs the operator_id or extension of the phone that rings", field="operator_id")
     if call.status is not CallStatus.DIALING:
         call.status = CallStatus.RINGING
-    call.operator_id = operator_id
     call.offered_at = call.offered_at or at
+    if operator_id is None:  # a phone that is nobody's desk (the IVR put the call through to a number)
+        return True, "no operator's phone: nothing to pop"
+    call.operator_id = operator_id
     ctx.uow.emit(CallRinging(call.id, call.conversation_id, operator_id, call.contact_id), at)
     return True, ""
 

@@ -22,6 +22,7 @@ from switchboard.domain.events import CallbackChanged, CallbackCreated, ContactC
 from switchboard.domain.identity import Identity, IdentityKind, normalize_phone
 from switchboard.domain.lines import Line
 from switchboard.domain.operators import Role
+from switchboard.domain.voice.call import CALLBACK
 from switchboard.domain.voice.callbacks import (
     Callback,
     CallbackReason,
@@ -173,7 +174,7 @@ async def on_callback_requested(services: Services, envelope: Envelope) -> None:
             note=str(envelope.payload.get("reason", "")),
         )
         if call is not None and call.live:
-            call.end_reason = "callback"
+            call.end_reason = CALLBACK
             await uow.calls.save(call)
         await uow.commit()
 
