@@ -25,18 +25,21 @@ from switchboard.adapters.storage.leader import LeaderLock
 from switchboard.adapters.storage.migrate import upgrade
 from switchboard.adapters.storage.outbox import SqlInbox, SqlOutboxStore
 from switchboard.adapters.storage.uow import SqlUnitOfWorkFactory
+from switchboard.adapters.telephony.http_originator import HttpOriginator
 from switchboard.application.context import Services
 from switchboard.application.ports.bus import Bus
 from switchboard.application.ports.clock import Clock
 from switchboard.application.ports.connectors import ConnectorRegistry
 from switchboard.application.ports.files import FileStore
 from switchboard.application.routing.router import Router, RoutingElsewhere, engine_settings
+from switchboard.application.voice import CallControl
 from switchboard.config import Settings
 from switchboard.workers.delivery import DeliveryWorker
 from switchboard.workers.mail import MailWorker
 from switchboard.workers.relay import OutboxRelay
 from switchboard.workers.routing import RoutingWorker
 from switchboard.workers.smpp import SmppWorker
+from switchboard.workers.voice import RouterPositions, VoiceWorker
 
 
 @dataclass
@@ -51,6 +54,7 @@ class Container:
     routing: RoutingWorker
     delivery: DeliveryWorker
     smpp: SmppWorker
+    voice: VoiceWorker
     mail: MailWorker | None = None
     stopped: bool = False
 
@@ -64,10 +68,15 @@ class Container:
             await self.routing.start()
         else:
             await self.routing.declare()
+        await self.voice.start()
         self.relay.start()
         if self.settings.delivery:
             await self.smpp.start()
             await self.delivery.start()
+
+    @property
+    def call_control(self) -> CallControl:
+        return self.voice.control
 
     async def queue_position(self, conversation_id: int) -> tuple[int, float | None] | None:
         """Asked of the engine; only the process leading routing has it (RoutingElsewhere otherwise)."""
@@ -84,6 +93,7 @@ class Container:
             await self.mail.stop()
         await self.delivery.stop()
         await self.smpp.stop()
+        await self.voice.stop()
         await self.routing.stop()
         await self.relay.stop()
         left = await self.relay.drain(drain_seconds)
@@ -112,12 +122,13 @@ def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool 
     relay = OutboxRelay(outbox, bus, clock)
     database.on_commit(relay.wake)
     routing = RoutingWorker(Router(services, engine_settings(services)), bus, LeaderLock(database))
+    control = CallControl(services, RouterPositions(routing), HttpOriginator(clock))
+    voice = VoiceWorker(control, bus, SqlInbox(database), clock, sweep_seconds=settings.voice_sweep_seconds)
     mail = MailWorker(services, settings.smtp_host, settings.smtp_port, settings.files_dir) if settings.mail else None
     smpp.bind(services)
     delivery = DeliveryWorker(services, bus)
-    return Container(
-        settings, database, bus, services, outbox, SqlInbox(database), relay, routing, delivery, smpp, mail
-    )
+    inbox = SqlInbox(database)
+    return Container(settings, database, bus, services, outbox, inbox, relay, routing, delivery, smpp, voice, mail)
 
 
 def connectors(files: FileStore, clock: Clock, smpp: SmppSessions | None = None) -> ConnectorRegistry:

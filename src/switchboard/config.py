@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     public_url: str = ""  # how providers reach us (webhooks); default: the URL the admin's request came in on
     delivery: bool = True  # this process sends replies through the channels' connectors
     mail: bool = True  # this process polls the channels' IMAP mailboxes (and serves SMTP when smtp_port is set)
+    voice_sweep_seconds: float = Field(default=5.0, ge=0, le=3600)  # close calls the PBX forgot; 0 = off
 
     @field_validator("custom_statuses")
     @classmethod

@@ -7,6 +7,7 @@ calls every route as every kind of caller, on a real database (SQLite and Postgr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,9 @@ from switchboard.bootstrap import Container, build
 from switchboard.config import INSECURE_DEV_KEY, load_settings
 from switchboard.web import problems
 from switchboard.web.app import create_app
+from tests.support.clock import ManualClock
 from tests.support.desk import PASSWORD, Desk, inbound
+from tests.support.pbx import MAIN_NUMBER, Pbx, phone_channel
 
 PROBLEM = "application/problem+json"
 CALLERS = ("anonymous", "integration", "operator", "supervisor", "admin")
@@ -79,6 +82,13 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "/webchat/{channel_id}/files": {"post": PUBLIC},
     "/webchat/{channel_id}/files/{sha256}": {"get": PUBLIC},
     "/demo/chat": {"get": PUBLIC},
+    "/api/v1/voice/pbx/{phone_channel_id}/calls": {"post": PUBLIC},  # signed with the channel's secret instead
+    "/api/v1/voice/pbx/{phone_channel_id}/results": {"post": PUBLIC},
+    "/api/v1/voice/pbx/{phone_channel_id}/events": {"post": PUBLIC},
+    "/api/v1/voice/calls": {"post": OPERATOR},
+    "/api/v1/voice/calls/{call_id}": {"get": STAFF},
+    "/api/v1/voice/calls/{call_id}/card": {"get": STAFF},
+    "/api/v1/voice/callbacks": {"get": STAFF, "post": STAFF | frozenset({"integration"})},
     "/healthz": {"get": PUBLIC},
     "/readyz": {"get": PUBLIC},
     "/metrics": {"get": PUBLIC},
@@ -108,6 +118,16 @@ STATE_DEPENDENT = frozenset(
 PROVIDER_CALLS = frozenset(
     {("get", "/api/v1/channels/{channel_id}/webhook"), ("post", "/api/v1/channels/{channel_id}/webhook")}
 )
+# routes that go on to a system outside (the PBX): a 502 from it means the access rule let the caller through
+PBX_DEPENDENT = frozenset({("post", "/api/v1/voice/calls")})
+# call control is signed with the phone channel's secret, not a bearer token: every caller signs
+SIGNED = frozenset(
+    {
+        ("post", "/api/v1/voice/pbx/{phone_channel_id}/calls"),
+        ("post", "/api/v1/voice/pbx/{phone_channel_id}/results"),
+        ("post", "/api/v1/voice/pbx/{phone_channel_id}/events"),
+    }
+)
 
 
 @dataclass
@@ -123,6 +143,9 @@ class World:
     file_sha256: str  # a file that visitor uploaded
     spare_contacts: dict[str, int]  # caller -> a contact of their own to merge
     merge_id: int
+    pbx: Pbx
+    call_id: int
+    pbx_call_id: str
 
     def path(self, template: str) -> str:
         return template.format(
@@ -135,6 +158,8 @@ class World:
             user_id=self.desk.operator_id,
             operator_id=self.desk.operator_id,
             sha256=self.file_sha256,
+            phone_channel_id=self.pbx.channel_id,
+            call_id=self.call_id,
         )
 
 
@@ -181,6 +206,23 @@ BODIES: dict[tuple[str, str], Callable[[World, str], dict[str, Any] | Multipart]
     ("put", "/api/v1/me/status"): lambda w, c: {"status": "available"},
     ("put", "/api/v1/operators/{operator_id}/status"): lambda w, c: {"status": "break", "reason": f"by {c}"},
     ("post", "/api/v1/conversations/{conversation_id}/transfer"): lambda w, c: {"to_line_id": w.desk.line_id},
+    ("post", "/api/v1/voice/pbx/{phone_channel_id}/calls"): lambda w, c: {
+        "call_id": f"call-of-{c}",
+        "dnis": MAIN_NUMBER,
+    },
+    ("post", "/api/v1/voice/pbx/{phone_channel_id}/results"): lambda w, c: {
+        "call_id": w.pbx_call_id,
+        "step_id": 0,
+        "outcome": "waited",
+    },
+    ("post", "/api/v1/voice/pbx/{phone_channel_id}/events"): lambda w, c: {
+        "event_id": f"recording-of-{c}",
+        "call_id": w.pbx_call_id,
+        "kind": "recording",
+        "recording_url": "https://pbx.test/rec.wav",
+    },
+    ("post", "/api/v1/voice/calls"): lambda w, c: {"number": "+79160000077"},
+    ("post", "/api/v1/voice/callbacks"): lambda w, c: {"channel_id": w.desk.channel_id, "phone": "+79160000078"},
 }
 
 
@@ -214,7 +256,7 @@ def test_every_route_with_a_body_has_a_minimal_body_here(tmp_path: Path) -> None
 
 
 @pytest.fixture
-async def world(app_client: httpx.AsyncClient, desk: Desk) -> World:
+async def world(app_client: httpx.AsyncClient, desk: Desk, clock: ManualClock) -> World:
     posted = await app_client.post(
         "/api/v1/inbound",
         headers=desk.as_("integration"),
@@ -254,6 +296,10 @@ async def world(app_client: httpx.AsyncClient, desk: Desk) -> World:
         json={"duplicate_id": doomed.json()["id"]},
     )
     assert merged.status_code == 200, merged.text
+    # a phone channel (dialling out to a PBX that is not there) and a call ringing at the operator
+    pbx = Pbx(app_client, await phone_channel(app_client, desk, originate_url="http://127.0.0.1:9/originate"), clock)
+    await pbx.call("matrix-call", ani="+79160000044")
+    rung = await pbx.event("matrix-call", "ringing", operator_id=desk.operator_id)
     app_client.cookies.clear()
     return World(
         desk,
@@ -265,6 +311,9 @@ async def world(app_client: httpx.AsyncClient, desk: Desk) -> World:
         uploaded.json()["sha256"],
         spare,
         merged.json()["merge_id"],
+        pbx,
+        rung["call_id"],
+        "matrix-call",
     )
 
 
@@ -325,7 +374,7 @@ async def _call_as_everyone(client: httpx.AsyncClient, world: World, method: str
         make_body = BODIES.get((method, template))
         body = make_body(world, caller) if make_body else ({} if method != "get" else None)
         client.cookies.clear()  # the desk's logins (and POST /auth/login) leave a session cookie behind
-        path, headers = world.path(template), world.desk.as_(caller)
+        path, headers = world.path(template), dict(world.desk.as_(caller))
         visitor = VISITOR_REQUESTS.get((method, template))
         if visitor is not None:
             request = visitor(world, caller)
@@ -334,8 +383,14 @@ async def _call_as_everyone(client: httpx.AsyncClient, world: World, method: str
         elif isinstance(body, Multipart):
             response = await client.request(method.upper(), path, headers=headers, data=body.data, files=body.files)
         else:
-            response = await client.request(method.upper(), path, headers=headers, json=body)
-        problem = _verdict(caller, allowed, response)
+            content = None if body is None else json.dumps(body).encode()
+            if (method, template) in SIGNED and content is not None:
+                headers.update(world.pbx.headers(content))
+            if content is not None:
+                headers["content-type"] = "application/json"
+            response = await client.request(method.upper(), path, headers=headers, content=content)
+        beyond = (method, template) in PBX_DEPENDENT and response.status_code == 502 and caller in allowed
+        problem = None if beyond else _verdict(caller, allowed, response)
         if problem is not None:
             failures[f"{method.upper()} {template} as {caller}"] = problem
         if response.status_code in (401, 403):
@@ -344,6 +399,7 @@ async def _call_as_everyone(client: httpx.AsyncClient, world: World, method: str
             response.is_success
             or ((method, template) in STATE_DEPENDENT and response.status_code == 409)
             or ((method, template) in PROVIDER_CALLS and response.status_code == 404)
+            or ((method, template) in PBX_DEPENDENT and response.status_code == 502)
         ):
             succeeded.append(caller)
     if not succeeded:  # the minimal bodies and real ids must be good enough for someone allowed

@@ -28,10 +28,10 @@ def audit_args(principal: Principal) -> tuple[int | None, int | None, str | None
 # --- lines ----------------------------------------------------------------------------------
 
 
-async def existing_line(uow: UnitOfWork, line_id: int) -> Line:
+async def existing_line(uow: UnitOfWork, line_id: int, field: str = "line_id") -> Line:
     line = await uow.lines.get(line_id)
     if line is None:
-        raise InvalidInput(f"line {line_id} does not exist", field="line_id")
+        raise InvalidInput(f"line {line_id} does not exist", field=field)
     return line
 
 

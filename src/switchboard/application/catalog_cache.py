@@ -33,5 +33,10 @@ class CatalogCache:
             self._routes[channel_id] = (now + timedelta(seconds=self.ttl_seconds), channel, line)
         return channel, line
 
+    def peek(self, channel_id: int, now: datetime) -> tuple[Channel, Line] | None:
+        """The channel and its line when fresh in memory, without touching the database."""
+        cached = self._routes.get(channel_id)
+        return (cached[1], cached[2]) if cached is not None and cached[0] > now else None
+
     def forget(self) -> None:
         self._routes.clear()

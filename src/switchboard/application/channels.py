@@ -21,10 +21,12 @@ from switchboard.application.ports.security import SecretsUnreadable
 from switchboard.application.ports.storage import UnitOfWork
 from switchboard.domain.channels import Channel, ChannelKind
 from switchboard.domain.events import ChannelChanged
+from switchboard.domain.ivr.tree import line_ids as ivr_line_ids
 from switchboard.domain.line_settings import split_rules
 from switchboard.domain.operators import Role
 from switchboard.domain.routing.config import InvalidConfig
 from switchboard.domain.routing.split import SplitRule
+from switchboard.domain.voice.settings import keep_secret, phone_settings
 from switchboard.domain.webchat import InvalidWidgetSettings, widget_settings
 
 MAX_SECRET = 8_000
@@ -39,17 +41,26 @@ class ChannelView:
     waiting: int = 0
 
 
-def check_channel_settings(settings: Mapping[str, Any], kind: ChannelKind | None = None) -> tuple[SplitRule, ...]:
+def check_channel_settings(
+    settings: Mapping[str, Any], kind: ChannelKind | None = None, region: str = "RU"
+) -> list[tuple[str, int]]:
+    """Refuse bad settings naming the field; returns (field, line id) of every line they send work to."""
     if kind is ChannelKind.WEBCHAT:
         try:
             widget_settings(settings)
         except InvalidWidgetSettings as error:
             raise InvalidInput(f"{error.field}: {error.detail}", field=error.field) from error
     try:
-        return split_rules(settings)
+        rules: tuple[SplitRule, ...] = split_rules(settings)
+        lines = [("line_id", int(rule.line_id)) for rule in rules]
+        if kind is ChannelKind.PHONE:
+            voice = phone_settings(settings, region)
+            if voice.ivr is not None:
+                lines += [(f"settings.ivr.nodes.{node}.line_id", target) for node, target in ivr_line_ids(voice.ivr)]
     except InvalidConfig as error:
         field, message = error.errors[0]
         raise InvalidInput(f"{field}: {message}", field=field) from error
+    return lines
 
 
 def check_secrets(secrets: Mapping[str, Any]) -> dict[str, str | None]:
@@ -91,11 +102,11 @@ def _check_with_connector(
         connector.check_settings(settings, secrets)
 
 
-async def _check_lines(uow: UnitOfWork, line_id: int | None, rules: tuple[SplitRule, ...]) -> None:
+async def _check_lines(uow: UnitOfWork, line_id: int | None, targets: list[tuple[str, int]]) -> None:
     if line_id is not None:
         await existing_line(uow, line_id)
-    for rule in rules:
-        await existing_line(uow, int(rule.line_id))
+    for field_name, target in targets:
+        await existing_line(uow, target, field_name)
 
 
 async def create_channel(
@@ -111,7 +122,7 @@ async def create_channel(
     name = name.strip()
     if not 1 <= len(name) <= 200:
         raise InvalidInput("name must be 1 to 200 characters", field="name")
-    rules = check_channel_settings(settings, kind)
+    rules = check_channel_settings(settings, kind, services.default_region)
     plain = {k: v for k, v in check_secrets(secrets or {}).items() if v is not None}
     _check_with_connector(services, kind, settings, plain)
     sealed = _seal(services, plain)
@@ -168,7 +179,9 @@ async def update_channel(
         channel = await uow.channels.get(channel_id)
         if channel is None:
             raise NotFound(f"channel {channel_id} does not exist")
-        rules = check_channel_settings(fields.get("settings") or {}, channel.kind)
+        if fields.get("settings") is not None:  # a masked call-control secret sent back keeps the stored one
+            fields = {**fields, "settings": keep_secret(fields["settings"], channel.settings)}
+        rules = check_channel_settings(fields.get("settings") or {}, channel.kind, services.default_region)
         await _check_lines(uow, int(fields["line_id"]) if "line_id" in fields else None, rules)
         stored = open_secrets(services, await uow.channels.sealed_secrets(channel_id))
         merged = {k: v for k, v in {**stored, **changes}.items() if v is not None}

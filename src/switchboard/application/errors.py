@@ -50,3 +50,10 @@ class ContactMerged(StateConflict):
         super().__init__(f"contact {contact_id} was merged into contact {survivor_id}", field="contact_id")
         self.contact_id = contact_id
         self.survivor_id = survivor_id
+
+
+class BadGateway(ApplicationError):
+    """A system we depend on (the PBX) refused or did not answer."""
+
+    status = 502
+    title = "Bad gateway"

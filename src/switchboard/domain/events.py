@@ -314,3 +314,71 @@ class VisitorLinked(Event):
 
 CATALOGUE[ConversationRated.name] = ConversationRated
 CATALOGUE[VisitorLinked.name] = VisitorLinked
+
+
+@dataclass(frozen=True, slots=True)
+class CallRinging(Event):
+    """The PBX rings an operator's phone: their desk pops the caller's card."""
+
+    name: ClassVar[str] = "CallRinging"
+    call_id: int
+    conversation_id: int | None
+    operator_id: int
+    contact_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallAnswered(Event):
+    name: ClassVar[str] = "CallAnswered"
+    call_id: int
+    conversation_id: int | None
+    operator_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallEnded(Event):
+    name: ClassVar[str] = "CallEnded"
+    call_id: int
+    conversation_id: int | None
+    contact_id: int | None
+    operator_id: int | None
+    disposition: str
+    timed_out: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OfferUnanswered(Event):
+    """The operator's phone rang out (no answer, busy): the offer counts as missed, the next operator is tried."""
+
+    name: ClassVar[str] = "OfferUnanswered"
+    conversation_id: int
+    operator_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackCreated(Event):
+    name: ClassVar[str] = "CallbackCreated"
+    callback_id: int
+    line_id: int
+    contact_id: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackChanged(Event):
+    name: ClassVar[str] = "CallbackChanged"
+    callback_id: int
+    line_id: int
+    status: str
+    assignee_id: int | None
+
+
+_VOICE: tuple[type[Event], ...] = (
+    CallRinging,
+    CallAnswered,
+    CallEnded,
+    OfferUnanswered,
+    CallbackCreated,
+    CallbackChanged,
+)
+CATALOGUE.update({cls.name: cls for cls in _VOICE})

@@ -25,6 +25,7 @@ class IdentityKind(StrEnum):
     YANDEX = "yandex"
     VISITOR = "visitor"
     EXTERNAL = "external"
+    CLIENT_CODE = "client_code"  # a number the customer keys in on the phone to be recognised
 
 
 @dataclass(frozen=True, slots=True)

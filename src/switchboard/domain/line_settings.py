@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
+from switchboard.domain.ivr.tree import parse_ivr
 from switchboard.domain.routing.automatic import AutomaticActions, Welcome
 from switchboard.domain.routing.calendar import TimeRange, WorkingCalendar
 from switchboard.domain.routing.config import (
@@ -23,6 +24,7 @@ from switchboard.domain.routing.config import (
 )
 from switchboard.domain.routing.model import Mode
 from switchboard.domain.routing.split import SplitRule
+from switchboard.domain.voice.callbacks import MAX_SLA_S, MIN_SLA_S
 
 E = TypeVar("E", Mode, Overflow, OffHours, Welcome)
 
@@ -40,6 +42,8 @@ KNOWN = frozenset(
         "off_hours",
         "actions",
         "dnis_priority",
+        "ivr",
+        "callback_sla_s",
     }
 )
 
@@ -118,9 +122,26 @@ def line_config(
     errors.extend(
         (field if field.startswith("routing.") else f"routing.{field}", message) for field, message in config.problems()
     )
+    errors.extend(_voice_problems(settings))
     if errors:
         raise InvalidConfig(errors)
     return config
+
+
+def _voice_problems(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A line's calls: its IVR (``routing.ivr``) and how soon a callback is due (``routing.callback_sla_s``)."""
+    found: list[tuple[str, str]] = []
+    if settings.get("ivr") is not None:
+        try:
+            parse_ivr(settings["ivr"], "routing.ivr")
+        except InvalidConfig as error:
+            found.extend(error.errors)
+    sla = settings.get("callback_sla_s")
+    if sla is not None and not (
+        isinstance(sla, int | float) and not isinstance(sla, bool) and MIN_SLA_S <= sla <= MAX_SLA_S
+    ):
+        found.append(("routing.callback_sla_s", f"must be a number of seconds from {MIN_SLA_S} to {MAX_SLA_S}"))
+    return found
 
 
 def dnis_priority(settings: Mapping[str, Any], dialled_number: str | None) -> int:

@@ -26,6 +26,7 @@ from switchboard.web.routes import (
     merges,
     ops,
     routing,
+    voice,
     webchat,
 )
 from switchboard.web.runtime import Runtime
@@ -81,6 +82,7 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
         admin.router,
         channels.router,
         webchat.api_router,
+        voice.router,
         ws_router,
     ):
         app.include_router(router, prefix=API)

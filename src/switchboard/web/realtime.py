@@ -23,6 +23,7 @@ from switchboard.application.errors import Unauthenticated
 from switchboard.application.ports.bus import Bus, Envelope, Subscription
 from switchboard.application.ports.storage import OutboxStore
 from switchboard.domain.operators import Role
+from switchboard.web import screen_pops
 from switchboard.web.access import SESSION_COOKIE
 
 log = structlog.get_logger("switchboard.ws")
@@ -139,6 +140,7 @@ async def _replay(websocket: WebSocket, store: OutboxStore, principal: Principal
         for envelope in page:
             if concerns(principal, envelope):
                 await websocket.send_text(frame(envelope))
+                await screen_pops.after(websocket, principal, envelope)
             sent.add(envelope.event_id)
         if len(page) < REPLAY_PAGE:
             return sent
@@ -186,6 +188,7 @@ async def _pump(websocket: WebSocket, client: Client, replayed: set[int]) -> Non
                 replayed.discard(envelope.event_id)
                 continue
             await websocket.send_text(frame(envelope))
+            await screen_pops.after(websocket, client.principal, envelope)
 
     async def incoming() -> None:
         while True:

@@ -7,6 +7,7 @@ from typing import Protocol
 from switchboard.application.context import Services
 from switchboard.application.ports.bus import Bus
 from switchboard.application.ports.storage import OutboxStore
+from switchboard.application.voice import CallControl
 from switchboard.config import Settings
 
 
@@ -20,6 +21,9 @@ class Runtime(Protocol):
     database: Pingable
     bus: Bus
     outbox: OutboxStore
+
+    @property
+    def call_control(self) -> CallControl: ...
 
     async def queue_position(self, conversation_id: int) -> tuple[int, float | None] | None: ...
     async def start(self, *, migrate: bool = False) -> None: ...

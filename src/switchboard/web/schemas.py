@@ -21,6 +21,7 @@ from switchboard.domain.merge import Side
 from switchboard.domain.operators import Role, User
 from switchboard.domain.source import Source
 from switchboard.domain.timeline import TimelineEntry
+from switchboard.domain.voice.settings import masked
 
 MAX_ID = 2**63 - 1  # the databases' 64-bit ids: larger numbers are refused as input, not sent to a driver
 BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -532,7 +533,7 @@ class ChannelOut(BaseModel):
             name=c.name,
             line_id=c.line_id,
             active=c.active,
-            settings=c.settings,
+            settings=masked(c.settings),  # a call-control secret is never shown back
             secrets=list(view.secret_names),
             health=ChannelHealthOut(
                 last_success_at=h.last_success_at,

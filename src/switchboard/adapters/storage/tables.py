@@ -405,3 +405,83 @@ merge_suggestions = Table(
     Column("found_at", UTCDateTime, nullable=False),
     Index(None, "score"),
 )
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=False),
+    Column("pbx_call_id", String(128), nullable=False),
+    Column("direction", String(3), nullable=False),  # in | out
+    Column("ani", String(64), nullable=False),
+    Column("dnis", String(64), nullable=False),
+    Column("status", String(12), nullable=False),  # ivr | queued | ringing | talking | voicemail | dialing | ended
+    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=True),
+    Column("line_id", Id, ForeignKey("lines.id"), nullable=True),
+    Column("operator_id", Id, ForeignKey("users.id"), nullable=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("queued_at", UTCDateTime),
+    Column("offered_at", UTCDateTime),
+    Column("answered_at", UTCDateTime),
+    Column("ended_at", UTCDateTime),
+    Column("disposition", String(12)),  # answered | abandoned | missed | voicemail | ivr
+    Column("end_reason", String(40)),
+    Column("timed_out", Boolean, nullable=False, server_default=text("false")),
+    Column("wait_s", Float),
+    Column("talk_s", Float),
+    Column("after_work_s", Float),
+    Column("missed_offers", Integer, nullable=False, server_default=text("0")),
+    Column("recording_url", String(2000)),
+    Column("ivr_path", Json, nullable=False),
+    Column("walk", Json),
+    Column("step_no", Integer, nullable=False, server_default=text("0")),
+    Column("step", Json),
+    Column("transferred_to", String(200)),
+    Column("expires_at", UTCDateTime),  # a live call nobody heard of since is closed by the sweep
+    Column("language", String(16), nullable=False, server_default=text("''")),
+    Column("announced_at", UTCDateTime),
+    Column("callback_id", Id, nullable=True),
+    UniqueConstraint("channel_id", "pbx_call_id"),
+    Index(None, "contact_id", "id"),
+    Index(None, "conversation_id"),
+    Index(None, "expires_at"),
+)
+
+call_events = Table(
+    "call_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=False),
+    Column("event_id", String(128), nullable=False),
+    Column("call_id", Id, ForeignKey("calls.id"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("applied", Boolean, nullable=False),
+    Column("payload", Json, nullable=False),
+    UniqueConstraint("channel_id", "event_id"),
+    Index(None, "call_id"),
+)
+
+callbacks = Table(
+    "callbacks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("line_id", Id, ForeignKey("lines.id"), nullable=False),
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=True),
+    Column("contact_id", Id, ForeignKey("contacts.id"), nullable=True),
+    Column("number", String(32), nullable=False),
+    Column("reason", String(20), nullable=False),
+    Column("status", String(12), nullable=False),  # open | calling | done | cancelled
+    Column("call_id", Id, nullable=True),  # the call that asked for it
+    Column("conversation_id", Id, nullable=True),
+    Column("assignee_id", Id, ForeignKey("users.id"), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("note", String(500), nullable=False, server_default=text("''")),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("done_at", UTCDateTime),
+    Index(None, "status", "line_id", "due_at"),
+    Index(None, "number", "status"),
+)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import tables as t
+from switchboard.adapters.storage.calls import SqlCallbacks, SqlCalls
 from switchboard.adapters.storage.catalog import (
     SqlChannels,
     SqlLines,
@@ -95,6 +96,8 @@ class SqlUnitOfWork:
         self.webchat = SqlWebchat(connection, self._database.is_sqlite)
         self.merges = SqlMerges(connection)
         self.suggestions = SqlSuggestions(connection)
+        self.calls = SqlCalls(connection, self._database.is_sqlite)
+        self.callbacks = SqlCallbacks(connection, self._database.is_sqlite)
 
     def emit(self, event: Event, at: datetime) -> None:
         if self._read_only:

@@ -13,6 +13,7 @@ from typing import Any, Protocol, Self
 
 from switchboard.application.ports.bus import Envelope
 from switchboard.application.ports.routing import RoutingRepository
+from switchboard.application.ports.voice import CallbackRepository, CallRepository
 from switchboard.application.ports.webchat import WebchatRepository
 from switchboard.domain.channels import Channel, ChannelKind
 from switchboard.domain.contacts import Contact, ContactTier
@@ -295,6 +296,8 @@ class UnitOfWork(Protocol):
     webchat: WebchatRepository
     merges: MergeRepository
     suggestions: SuggestionRepository
+    calls: CallRepository
+    callbacks: CallbackRepository
 
     def emit(self, event: Event, at: datetime) -> None:
         """Queue an event; it is written to the outbox by ``commit``."""

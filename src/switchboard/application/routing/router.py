@@ -44,6 +44,7 @@ TOPICS = (
     "OperatorStatusChanged",
     "LineChanged",
     "OperatorChanged",
+    "OfferUnanswered",
 )
 REBUILD = ("LineChanged", "OperatorChanged")
 Translated = list[Any] | None
@@ -189,6 +190,9 @@ class Router:
             return [queued] if queued else None
         if name == "OperatorStatusChanged" and not p.get("by_engine"):
             return [_presence(p, at)]
+        if name == "OfferUnanswered":  # a phone rang out: expire the offer, unless it moved on meanwhile
+            ringing = await uow.routing.open_offers(conversation_id=p["conversation_id"], operator_id=p["operator_id"])
+            return [e.OfferExpired(at, str(p["conversation_id"]))] if ringing else None
         return None
 
     async def _queued(self, uow: UnitOfWork, conversation_id: int, now: datetime, *, new: bool) -> Any:

@@ -1,0 +1,1 @@
+"""Telephony adapters: how Switchboard asks a PBX to do something (place a call)."""

@@ -1,0 +1,34 @@
+"""The numbers of a call: the caller's (ANI) and the dialled one (DNIS), as the PBX sends them."""
+
+from __future__ import annotations
+
+import re
+
+from switchboard.domain.errors import InvalidIdentity
+from switchboard.domain.identity import normalize_phone
+
+WITHHELD = frozenset({"", "anonymous", "unknown", "restricted", "private", "unavailable", "withheld"})
+SHORT = re.compile(r"^[0-9*#]{1,20}$")
+
+
+def dialled_number(raw: str, region: str) -> str:
+    """A dialled number in E.164 when it is a phone number, else an internal number (digits, * and #)."""
+    text = raw.strip()
+    try:
+        return normalize_phone(text, region)
+    except InvalidIdentity:
+        pass
+    if SHORT.match(text):
+        return text
+    raise InvalidIdentity(f"dnis {raw!r} is neither a phone number nor an internal number", field="dnis")
+
+
+def caller_number(raw: str | None, region: str) -> str:
+    """The caller's number in E.164; what is withheld or unparseable is kept as sent (never an identity)."""
+    text = (raw or "").strip()
+    if text.lower() in WITHHELD:
+        return ""
+    try:
+        return normalize_phone(text, region)
+    except InvalidIdentity:
+        return text[:32]

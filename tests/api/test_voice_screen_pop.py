@@ -1,0 +1,132 @@
+"""Screen pop over a real websocket, on both databases: the ringing operator's window gets the caller's card."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+
+from switchboard.bootstrap import Container
+from switchboard.web.app import create_app
+from tests.api.test_routing import go, settle
+from tests.api.test_voice_ivr import contact, tree, vip_line
+from tests.support.clock import ManualClock
+from tests.support.desk import Desk, inbound
+from tests.support.pbx import VIP_NUMBER, Pbx, phone_channel
+from tests.support.server import serving
+
+
+@pytest.fixture
+def routing_on() -> bool:
+    return True
+
+
+@pytest.fixture
+def extra_settings() -> dict[str, object]:
+    return {"voice_sweep_seconds": 0}
+
+
+def token(desk: Desk, who: str) -> str:
+    return desk.as_(who)["authorization"].removeprefix("Bearer ")
+
+
+async def frames_until(ws: Any, event: str, timeout: float = 5.0) -> list[dict[str, Any]]:
+    """Every frame up to and including the first ``event``."""
+    seen: list[dict[str, Any]] = []
+    while not seen or seen[-1].get("event") != event:
+        seen.append(json.loads(await asyncio.wait_for(ws.recv(), timeout)))
+    return seen
+
+
+async def quiet(ws: Any, seconds: float = 0.5) -> list[str]:
+    """Names of the events that arrive within ``seconds``."""
+    names = []
+    try:
+        while True:
+            names.append(json.loads(await asyncio.wait_for(ws.recv(), seconds))["event"])
+    except TimeoutError:
+        return names
+
+
+async def test_the_vip_scenario_pops_the_card_on_the_vip_operators_screen(
+    app_client: httpx.AsyncClient, desk: Desk, container: Container, clock: ManualClock
+) -> None:
+    # given a VIP client with an earlier chat and an open lead, and the VIP line staffed by ivan
+    vip = await vip_line(app_client, desk)
+    pbx = Pbx(app_client, await phone_channel(app_client, desk, ivr=tree(vip)), clock)
+    client_id = await contact(app_client, desk, "Анна Важная", "vip", phone="+79165551111")
+    chat = await app_client.post(
+        "/api/v1/inbound", headers=desk.as_("integration"), json=inbound(desk.channel_id, "Счёт", phone="+79165551111")
+    )
+    lead = await app_client.post(
+        f"/api/v1/conversations/{chat.json()['conversation_id']}/leads",
+        headers=desk.as_("supervisor"),
+        json={"title": "Renewal"},
+    )
+    assert lead.status_code == 201, lead.text
+    await go(app_client, desk, "operator")
+    await go(app_client, desk, "operator2")
+    await settle(container)
+    async with (
+        serving(create_app(container, manage_lifecycle=False)) as host,
+        websockets.connect(f"ws://{host}/api/v1/ws?token={token(desk, 'operator2')}") as ivan,
+        websockets.connect(f"ws://{host}/api/v1/ws?token={token(desk, 'operator')}") as olga,
+    ):
+        assert json.loads(await ivan.recv())["event"] == "ready"
+        assert json.loads(await olga.recv())["event"] == "ready"
+        # when the VIP calls, is identified, and the PBX rings the VIP operator it was told to
+        await pbx.call("c-1", ani="+79165551111", dnis=VIP_NUMBER)
+        await settle(container)
+        ring = await pbx.result("c-1", "waited")
+        assert ring["operator_id"] == desk.other_operator_id
+        await pbx.event("c-1", "ringing", operator_id=desk.other_operator_id)
+        # then ivan's window gets the card right after the ringing event
+        frames = await frames_until(ivan, "ScreenPop")
+        ringing = next(f for f in frames if f.get("event") == "CallRinging")
+        pop = frames[-1]
+        assert pop["for_event"] == ringing["id"]
+        card = pop["data"]
+        assert (card["known"], card["number"], card["actions"]) == (True, "+79165551111", [])
+        assert (card["contact"]["id"], card["contact"]["name"], card["contact"]["tier"]) == (
+            client_id,
+            "Анна Важная",
+            "vip",
+        )
+        assert [c["id"] for c in card["conversations"]] == [chat.json()["conversation_id"]]
+        assert [x["title"] for x in card["leads"]] == ["Renewal"]
+        # and olga's does not
+        assert "ScreenPop" not in await quiet(olga)
+
+
+async def test_an_unknown_caller_pops_as_unknown_with_actions(
+    app_client: httpx.AsyncClient, desk: Desk, container: Container, clock: ManualClock
+) -> None:
+    pbx = Pbx(app_client, await phone_channel(app_client, desk), clock)
+    await go(app_client, desk, "operator")
+    await settle(container)
+    async with (
+        serving(create_app(container, manage_lifecycle=False)) as host,
+        websockets.connect(f"ws://{host}/api/v1/ws?token={token(desk, 'operator')}") as olga,
+    ):
+        assert json.loads(await olga.recv())["event"] == "ready"
+        await pbx.call("c-1", ani="+79160001234")
+        await settle(container)
+        await pbx.result("c-1", "waited")
+        ringing = await pbx.event("c-1", "ringing", extension="sip:olga@pbx.test")
+        card = (await frames_until(olga, "ScreenPop"))[-1]["data"]
+    assert (card["call_id"], card["known"], card["number"], card["actions"]) == (
+        ringing["call_id"],
+        False,
+        "+79160001234",
+        ["create_contact", "create_lead"],
+    )
+    assert card["contact"]["name"] == "+79160001234"  # the card to fill in, made when the call reached the queue
+    # and the same card is there to fetch, for the operator it rang at only
+    fetched = await app_client.get(f"/api/v1/voice/calls/{ringing['call_id']}/card", headers=desk.as_("operator"))
+    assert fetched.json() == card
+    other = await app_client.get(f"/api/v1/voice/calls/{ringing['call_id']}/card", headers=desk.as_("operator2"))
+    assert other.status_code == 404
