@@ -65,6 +65,12 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "/api/v1/operators/{user_id}": {"get": STAFF, "patch": MANAGERS},
     "/api/v1/leads": {"get": STAFF},
     "/api/v1/leads/{lead_id}": {"get": STAFF, "patch": STAFF},
+    "/api/v1/conversations/{conversation_id}/notes": {"get": STAFF, "post": STAFF},
+    "/api/v1/canned-responses": {"get": STAFF, "post": MANAGERS},
+    "/api/v1/canned-responses/{canned_id}": {"delete": MANAGERS},
+    "/api/v1/contacts/{contact_id}/reveal": {"post": STAFF},
+    "/api/v1/floor": {"get": MANAGERS},
+    "/api/v1/integrations/demo/contacts/{contact_id}/orders": {"get": STAFF},
     "/healthz": {"get": PUBLIC},
     "/readyz": {"get": PUBLIC},
     "/metrics": {"get": PUBLIC},
@@ -99,6 +105,7 @@ class World:
     contact_id: int
     conversation_id: int
     lead_id: int
+    canned_id: int
 
     def path(self, template: str) -> str:
         return template.format(
@@ -109,6 +116,7 @@ class World:
             channel_id=self.desk.channel_id,
             user_id=self.desk.operator_id,
             operator_id=self.desk.operator_id,
+            canned_id=self.canned_id,
         )
 
 
@@ -133,6 +141,9 @@ BODIES: dict[tuple[str, str], Callable[[World, str], dict[str, Any]]] = {
     ("put", "/api/v1/me/status"): lambda w, c: {"status": "available"},
     ("put", "/api/v1/operators/{operator_id}/status"): lambda w, c: {"status": "break", "reason": f"by {c}"},
     ("post", "/api/v1/conversations/{conversation_id}/transfer"): lambda w, c: {"to_line_id": w.desk.line_id},
+    ("post", "/api/v1/conversations/{conversation_id}/notes"): lambda w, c: {"text": f"note of {c}"},
+    ("post", "/api/v1/canned-responses"): lambda w, c: {"shortcut": f"hello-{c}", "title": "Hello", "text": "Hi!"},
+    ("post", "/api/v1/contacts/{contact_id}/reveal"): lambda w, c: {"reason": f"{c} calls back"},
 }
 
 
@@ -182,8 +193,12 @@ async def world(app_client: httpx.AsyncClient, desk: Desk) -> World:
         json={"operator_id": desk.operator_id},
     )
     assert assigned.status_code == 200, assigned.text
+    canned = await app_client.post(
+        "/api/v1/canned-responses", headers=desk.as_("admin"), json={"shortcut": "bye", "title": "Bye", "text": "Bye!"}
+    )
+    assert canned.status_code == 201, canned.text
     app_client.cookies.clear()
-    return World(desk, answer["contact_id"], answer["conversation_id"], answer["lead_id"])
+    return World(desk, answer["contact_id"], answer["conversation_id"], answer["lead_id"], canned.json()["id"])
 
 
 def _verdict(caller: str, allowed: frozenset[str], response: httpx.Response) -> str | None:

@@ -255,7 +255,19 @@ class AutomaticMessageQueued(Event):
     template_key: str
 
 
+@dataclass(frozen=True, slots=True)
+class NoteAdded(Event):
+    """An internal note on a conversation: colleagues' desks show it, the customer never sees it."""
+
+    name: ClassVar[str] = "NoteAdded"
+    note_id: int
+    conversation_id: int
+    author_id: int | None
+    assignee_id: int | None
+
+
 for _cls in (
+    NoteAdded,
     OperatorStatusChanged,
     ConversationQueued,
     OfferMade,

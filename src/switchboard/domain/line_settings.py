@@ -40,8 +40,10 @@ KNOWN = frozenset(
         "off_hours",
         "actions",
         "dnis_priority",
+        "service_level_s",
     }
 )
+DEFAULT_SERVICE_LEVEL_S = 60.0
 
 
 class _Reader:
@@ -118,9 +120,18 @@ def line_config(
     errors.extend(
         (field if field.startswith("routing.") else f"routing.{field}", message) for field, message in config.problems()
     )
+    target = read.number("service_level_s", DEFAULT_SERVICE_LEVEL_S)
+    if target is not None and not 1 <= target <= 86_400:
+        errors.append(("routing.service_level_s", "must be between 1 second and 24 hours"))
     if errors:
         raise InvalidConfig(errors)
     return config
+
+
+def service_level_s(settings: Mapping[str, Any]) -> float:
+    """The line's answer-time target: the floor's service level and the desk's wait colours count against it."""
+    value = settings.get("service_level_s", DEFAULT_SERVICE_LEVEL_S)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else DEFAULT_SERVICE_LEVEL_S
 
 
 def dnis_priority(settings: Mapping[str, Any], dialled_number: str | None) -> int:

@@ -9,12 +9,12 @@ from fastapi import FastAPI
 
 from switchboard import __version__
 from switchboard.application.routing.commands import sign_out_disconnected
-from switchboard.web import problems
+from switchboard.web import problems, spa
 from switchboard.web.access import PrincipalCache
 from switchboard.web.middleware import RequestContext
 from switchboard.web.realtime import Hub
 from switchboard.web.realtime import router as ws_router
-from switchboard.web.routes import admin, auth, contacts, conversations, intake, ops, routing
+from switchboard.web.routes import admin, auth, contacts, conversations, desk, floor, intake, integrations, ops, routing
 from switchboard.web.runtime import Runtime
 
 API = "/api/v1"
@@ -60,9 +60,13 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
         conversations.router,
         routing.router,
         admin.router,
+        desk.router,
+        floor.router,
+        integrations.router,
         ws_router,
     ):
         app.include_router(router, prefix=API)
     app.include_router(ops.router)
+    spa.install(app)
     app.add_middleware(RequestContext, body_limit=container.settings.body_limit_bytes)
     return app

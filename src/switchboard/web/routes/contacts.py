@@ -7,6 +7,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from switchboard.application import contacts as uc
 from switchboard.application.access import Principal
 from switchboard.application.ports.storage import ContactQuery
+from switchboard.application.privacy import shown
+from switchboard.domain.contacts import Contact
 from switchboard.domain.channels import ChannelKind
 from switchboard.web.access import STAFF, allow, container, current_principal
 from switchboard.web.schemas import (
@@ -23,6 +25,11 @@ from switchboard.web.schemas import (
 router = APIRouter(tags=["contacts"])
 
 
+def _card(principal: Principal, contact: Contact) -> ContactOut:
+    """Operators get phones and emails masked; POST /contacts/{id}/reveal shows them, audited."""
+    return ContactOut.of(shown(principal, contact))
+
+
 @router.get("/contacts", response_model=list[ContactOut], **allow(*STAFF))
 async def search(
     request: Request,
@@ -37,18 +44,18 @@ async def search(
     found = await uc.search_contacts(
         container(request).services, principal, ContactQuery(phone, email, name), limit, offset
     )
-    return [ContactOut.of(c) for c in found]
+    return [_card(principal, c) for c in found]
 
 
 @router.post("/contacts", response_model=ContactOut, status_code=201, **allow(*STAFF))
 async def create(body: ContactIn, request: Request, principal: Principal = Depends(current_principal)) -> ContactOut:
     new = uc.NewContact(body.name, body.tier, tuple((i.kind, i.value) for i in body.identities))
-    return ContactOut.of(await uc.create_contact(container(request).services, principal, new))
+    return _card(principal, await uc.create_contact(container(request).services, principal, new))
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactOut, **allow(*STAFF))
 async def card(contact_id: PathId, request: Request, principal: Principal = Depends(current_principal)) -> ContactOut:
-    return ContactOut.of(await uc.get_contact(container(request).services, principal, contact_id))
+    return _card(principal, await uc.get_contact(container(request).services, principal, contact_id))
 
 
 @router.patch("/contacts/{contact_id}", response_model=ContactOut, **allow(*STAFF))
@@ -56,7 +63,7 @@ async def edit(
     contact_id: PathId, body: ContactPatch, request: Request, principal: Principal = Depends(current_principal)
 ) -> ContactOut:
     fields = body.model_dump(exclude_unset=True)
-    return ContactOut.of(await uc.update_contact(container(request).services, principal, contact_id, fields))
+    return _card(principal, await uc.update_contact(container(request).services, principal, contact_id, fields))
 
 
 @router.post("/contacts/{contact_id}/identities", response_model=ContactOut, status_code=201, **allow(*STAFF))
@@ -65,7 +72,7 @@ async def add_identity(
 ) -> ContactOut:
     """Tie a phone, email or messenger id to the contact: their messages from it join this contact."""
     contact = await uc.add_identity(container(request).services, principal, contact_id, body.kind, body.value)
-    return ContactOut.of(contact)
+    return _card(principal, contact)
 
 
 @router.get("/contacts/{contact_id}/timeline", response_model=TimelinePage, **allow(*STAFF))

@@ -1,0 +1,47 @@
+"""Who sees a customer's phone and email in full: supervisors and admins; operators on an audited reveal."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from switchboard.application.access import Principal, require_role
+from switchboard.application.context import Services
+from switchboard.application.errors import NotFound
+from switchboard.domain.contacts import Contact
+from switchboard.domain.operators import Role
+from switchboard.domain.privacy import mask_identity
+
+MASKED_FOR = frozenset({Role.OPERATOR})
+
+
+def masks_for(principal: Principal) -> bool:
+    return principal.role in MASKED_FOR
+
+
+def shown(principal: Principal, contact: Contact) -> Contact:
+    """The contact as this caller may see it: identities masked for operators."""
+    if not masks_for(principal):
+        return contact
+    return replace(contact, identities=[mask_identity(i) for i in contact.identities])
+
+
+async def reveal_contact(services: Services, principal: Principal, contact_id: int, reason: str) -> Contact:
+    """The full identities, with an audit record of who looked, when and why."""
+    require_role(principal, Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR)
+    now = services.clock.now()
+    async with services.uow() as uow:
+        contact = await uow.contacts.get(contact_id)
+        if contact is None:
+            raise NotFound(f"contact {contact_id} does not exist")
+        await uow.audit.add(
+            now,
+            "contact.reveal",
+            "contact",
+            contact_id,
+            {"kinds": sorted({i.kind.value for i in contact.identities}), "reason": reason},
+            principal.user_id,
+            principal.token_id,
+            principal.request_id,
+        )
+        await uow.commit()
+        return contact
