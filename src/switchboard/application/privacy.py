@@ -22,7 +22,10 @@ def shown(principal: Principal, contact: Contact) -> Contact:
     """The contact as this caller may see it: identities masked for operators."""
     if not masks_for(principal):
         return contact
-    return replace(contact, identities=[mask_identity(i) for i in contact.identities])
+    masked = [mask_identity(i) for i in contact.identities]
+    # an unknown customer is named by the phone or email they wrote from: that name is masked with it
+    name = next((m.value for i, m in zip(contact.identities, masked, strict=True) if i.value == contact.name), contact.name)
+    return replace(contact, name=name, identities=masked)
 
 
 async def reveal_contact(services: Services, principal: Principal, contact_id: int, reason: str) -> Contact:
