@@ -36,10 +36,14 @@ def _require(condition: bool, message: str) -> None:
     pytest.skip(message)
 
 
+def _prerequisites() -> None:
+    _require(shutil.which(CHROMIUM) is not None, f"{CHROMIUM} is missing (apt-get install chromium)")
+    _require((STATIC / "index.html").is_file(), "the web UI is not built (make ui)")
+
+
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
-    _require(Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None, f"{CHROMIUM} is missing (apt-get install chromium)")
-    _require((STATIC / "index.html").is_file(), "the web UI is not built (make ui)")
+    _prerequisites()
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:

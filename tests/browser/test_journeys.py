@@ -23,7 +23,9 @@ def _operator_row(floor: Page, operator_id: int):  # type: ignore[no-untyped-def
     return floor.locator(f"[data-test=operator-row][data-operator='{operator_id}']")
 
 
-async def test_operator_shift_with_the_supervisor_watching(browser: Browser, context: BrowserContext, site: Site) -> None:
+async def test_operator_shift_with_the_supervisor_watching(
+    browser: Browser, context: BrowserContext, site: Site
+) -> None:
     desk = site.desk
     # given the supervisor watching the floor in one browser
     supervisor_context = await _second_context(browser)
@@ -88,7 +90,7 @@ async def test_operator_shift_with_the_supervisor_watching(browser: Browser, con
     await expect(reply.locator("[data-test=delivery]")).to_be_visible()
     await expect(floor_row).to_have_attribute("data-status", "waiting")
     stored = await site.api.get(f"/api/v1/conversations/{conversation_id}/messages", headers=desk.as_("supervisor"))
-    assert [m["text"] for m in stored.json()][0] == "Your order ships tomorrow."
+    assert stored.json()[0]["text"] == "Your order ships tomorrow."
     await shot(page, "04-desk-answered")
     await shot(floor, "05-floor-conversation-in-hand")
 

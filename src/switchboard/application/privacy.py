@@ -24,7 +24,8 @@ def shown(principal: Principal, contact: Contact) -> Contact:
         return contact
     masked = [mask_identity(i) for i in contact.identities]
     # an unknown customer is named by the phone or email they wrote from: that name is masked with it
-    name = next((m.value for i, m in zip(contact.identities, masked, strict=True) if i.value == contact.name), contact.name)
+    pairs = zip(contact.identities, masked, strict=True)
+    name = next((m.value for i, m in pairs if i.value == contact.name), contact.name)
     return replace(contact, name=name, identities=masked)
 
 

@@ -8,8 +8,8 @@ from switchboard.application import contacts as uc
 from switchboard.application.access import Principal
 from switchboard.application.ports.storage import ContactQuery
 from switchboard.application.privacy import shown
-from switchboard.domain.contacts import Contact
 from switchboard.domain.channels import ChannelKind
+from switchboard.domain.contacts import Contact
 from switchboard.web.access import STAFF, allow, container, current_principal
 from switchboard.web.schemas import (
     ContactIn,
