@@ -89,12 +89,10 @@ def queue_figures(
     mine = [c for c in today if c.line_id == line.id and c.opened_at >= midnight]
     answered = [c for c in mine if c.assigned_at is not None or c.assignee_id is not None]
     abandoned = sum(1 for c in mine if c.closed_at is not None and c.assignee_id is None and c.assigned_at is None)
-    in_time = sum(
-        1
-        for c in answered
-        if c.assigned_at is not None and (c.assigned_at - (c.queued_at or c.opened_at)) <= timedelta(seconds=target)
-    )
-    counted = len(answered) + abandoned
+    # a supervisor's hand-assignment has no answer time: it counts as answered, not in the service level
+    waits = [c.assigned_at - (c.queued_at or c.opened_at) for c in answered if c.assigned_at is not None]
+    in_time = sum(1 for wait in waits if wait <= timedelta(seconds=target))
+    counted = len(waits) + abandoned
     return QueueFigures(
         line.id,
         line.name,
