@@ -37,7 +37,7 @@ describe('OfferCard', () => {
     const fetch = vi.fn(async () => new Response(null, { status: 204 }))
     vi.stubGlobal('fetch', fetch)
     const offer: Ringing = {
-      conversation_id: 42, line_id: 1, deadline: new Date(Date.now() + 30_000).toISOString(), since: Date.now(),
+      conversation_id: 42, line_id: 1, deadline: new Date(now.value + 30_000).toISOString(), since: now.value,
       conversation: conversation(42, 'offered'), contact, preview: 'Where is my order?',
     }
     desk.offers = [offer]
