@@ -93,6 +93,7 @@ async def sign_in(page: Page, site: Site, login: str, password: str) -> None:
     await page.fill("input[name=login]", login)
     await page.fill("input[name=password]", password)
     await page.click("[data-test=sign-in]")
+    await page.wait_for_url(lambda url: "/login" not in url)
 
 
 async def shot(page: Page, name: str) -> Path:
