@@ -156,6 +156,11 @@ async def test_operators_see_contacts_masked_and_a_reveal_is_audited(
     masked = [{"kind": "phone", "value": "+7916•••••67"}, {"kind": "email", "value": "a•••@mail.example"}]
     assert card["identities"] == masked and card["name"] == "+7916•••••67"
     assert [c["identities"] for c in found] == [masked]
+    # and so are the lead's title and its timeline line, which were made of that name
+    leads = (await app_client.get(f"/api/v1/leads?contact_id={contact}", headers=desk.as_("operator"))).json()
+    assert [lead["title"] for lead in leads] == ["+7916•••••67 — Website"]
+    timeline = (await app_client.get(f"/api/v1/contacts/{contact}/timeline", headers=desk.as_("operator"))).json()
+    assert [e["summary"] for e in timeline["items"] if e["kind"] == "lead"] == ["+7916•••••67 — Website"]
     # and the supervisor sees them in full
     full = (await app_client.get(f"/api/v1/contacts/{contact}", headers=desk.as_("supervisor"))).json()
     assert [i["value"] for i in full["identities"]] == ["+79161234567", "anna@mail.example"]

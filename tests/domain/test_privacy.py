@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from switchboard.domain.identity import IdentityKind
 from switchboard.domain.notes import canned_problems, note_problem
-from switchboard.domain.privacy import DOT, mask_value
+from switchboard.domain.privacy import DOT, mask_text, mask_value
 
 
 def test_a_phone_keeps_country_operator_code_and_last_two_digits() -> None:
@@ -47,3 +47,9 @@ def test_notes_and_canned_responses_are_checked_field_by_field() -> None:
         ("body", "must be 1 to 10000 characters"),
     ]
     assert canned_problems("delivery-2", "Delivery", "Tomorrow") == []
+
+
+def test_phones_and_emails_inside_a_generated_text_are_masked_the_rest_kept() -> None:
+    assert mask_text("+79161234567 — Website") == "+7916•••••67 — Website"
+    assert mask_text("anna@mail.example — Telegram bot 2") == "a•••@mail.example — Telegram bot 2"
+    assert mask_text("Пётр Иванов — Сайт") == "Пётр Иванов — Сайт"

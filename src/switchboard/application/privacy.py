@@ -8,8 +8,10 @@ from switchboard.application.access import Principal, require_role
 from switchboard.application.context import Services
 from switchboard.application.errors import NotFound
 from switchboard.domain.contacts import Contact
+from switchboard.domain.leads import Lead
 from switchboard.domain.operators import Role
-from switchboard.domain.privacy import mask_identity
+from switchboard.domain.privacy import mask_identity, mask_text
+from switchboard.domain.timeline import TimelineEntry
 
 MASKED_FOR = frozenset({Role.OPERATOR})
 
@@ -27,6 +29,18 @@ def shown(principal: Principal, contact: Contact) -> Contact:
     pairs = zip(contact.identities, masked, strict=True)
     name = next((m.value for i, m in pairs if i.value == contact.name), contact.name)
     return replace(contact, name=name, identities=masked)
+
+
+def shown_lead(principal: Principal, lead: Lead) -> Lead:
+    """A lead's title is made of the contact's name, which for an unknown customer is their phone or email."""
+    return replace(lead, title=mask_text(lead.title)) if masks_for(principal) else lead
+
+
+def shown_entry(principal: Principal, entry: TimelineEntry) -> TimelineEntry:
+    """Timeline lines the system wrote (a lead's title) are masked; what the customer wrote is theirs to read."""
+    if entry.kind != "lead" or not masks_for(principal):
+        return entry
+    return replace(entry, summary=mask_text(entry.summary))
 
 
 async def reveal_contact(services: Services, principal: Principal, contact_id: int, reason: str) -> Contact:

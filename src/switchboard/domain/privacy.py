@@ -7,6 +7,8 @@ explicit, audited reveal.
 
 from __future__ import annotations
 
+import re
+
 from switchboard.domain.identity import Identity, IdentityKind
 
 DOT = "•"
@@ -27,3 +29,13 @@ def mask_value(kind: IdentityKind, value: str) -> str:
 
 def mask_identity(identity: Identity) -> Identity:
     return Identity(identity.kind, mask_value(identity.kind, identity.value))
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+
+
+def mask_text(text: str) -> str:
+    """Phones and emails inside a text we generated (a lead's title is the contact's name, which may be the phone)."""
+    text = _EMAIL.sub(lambda m: mask_value(IdentityKind.EMAIL, m.group()), text)
+    return _PHONE.sub(lambda m: mask_value(IdentityKind.PHONE, m.group()), text)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from switchboard.application import contacts as uc
 from switchboard.application.access import Principal
 from switchboard.application.ports.storage import ContactQuery
-from switchboard.application.privacy import shown
+from switchboard.application.privacy import shown, shown_entry
 from switchboard.domain.channels import ChannelKind
 from switchboard.domain.contacts import Contact
 from switchboard.web.access import STAFF, allow, container, current_principal
@@ -89,6 +89,6 @@ async def timeline(
         container(request).services, principal, contact_id, limit, before_id, channel.value if channel else None
     )
     return TimelinePage(
-        items=[TimelineEntryOut.of(e) for e in entries],
+        items=[TimelineEntryOut.of(shown_entry(principal, e)) for e in entries],
         next_before_id=entries[-1].id if len(entries) == limit else None,
     )
