@@ -329,3 +329,6 @@ export function step(delta: number): void {
   const next = (index + delta + desk.open.length) % desk.open.length
   activate(desk.open[next]!.conversation.id)
 }
+
+// The desk's state, readable from the console and by bench/ui.py (how many messages are loaded).
+if (typeof window !== 'undefined') (window as unknown as { __switchboardDesk: typeof desk }).__switchboardDesk = desk
