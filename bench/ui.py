@@ -24,6 +24,7 @@ import asyncio
 import statistics
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -219,22 +220,47 @@ async def offers(browser: Any, base: str, api: Api, runs: int) -> tuple[list[flo
     return shown, posted
 
 
-async def fill_desk(api: Api, conversations: int, big: int) -> list[int]:
-    """``conversations`` assigned to the operator; the first holds ``big`` messages."""
+async def fill_desk(api: Api, database_url: str, conversations: int, big: int) -> list[int]:
+    """``conversations`` assigned to the operator through the API; the first then gets ``big`` messages in all.
+
+    The bulk of the big timeline is written straight into the messages table in one transaction: the
+    figure is the page's, and posting thousands of messages one by one on a shared machine takes minutes.
+    """
+    from sqlalchemy import insert, select
+
+    from switchboard.adapters.storage import tables
+    from switchboard.adapters.storage.database import Database
+
     ids = []
     for i in range(conversations):
         made = await api.post(f"+7927{i:07d}", f"Question number {i}")
-        await api.call(
-            "POST", f"/conversations/{made['conversation_id']}/assign", {"operator_id": api.desk["operator_id"]}
-        )
+        assign = {"operator_id": api.desk["operator_id"]}
+        await api.call("POST", f"/conversations/{made['conversation_id']}/assign", assign)
         ids.append(made["conversation_id"])
-    semaphore = asyncio.Semaphore(6)
-
-    async def one(n: int) -> None:
-        async with semaphore:
-            await api.post("+79270000000", f"Message {n}: " + "lorem ipsum dolor sit amet " * (1 + n % 6))
-
-    await asyncio.gather(*(one(n) for n in range(big - 1)))
+    database = Database(database_url.replace("sqlite://", "sqlite+aiosqlite://"))
+    try:
+        async with database.engine.begin() as connection:
+            first = (
+                await connection.execute(select(tables.messages).where(tables.messages.c.conversation_id == ids[0]))
+            ).first()
+            assert first is not None
+            rows = [
+                {
+                    "conversation_id": ids[0],
+                    "channel_id": first.channel_id,
+                    "direction": "in" if n % 3 else "out",
+                    "author_kind": "contact" if n % 3 else "operator",
+                    "author_id": None if n % 3 else api.desk["operator_id"],
+                    "body": f"Message {n}: " + "lorem ipsum dolor sit amet " * (1 + n % 6),
+                    "attachments": [],
+                    "delivery_status": "received" if n % 3 else "delivered",
+                    "created_at": first.created_at + timedelta(milliseconds=n + 1),
+                }
+                for n in range(big - 1)
+            ]
+            await connection.execute(insert(tables.messages), rows)
+    finally:
+        await database.dispose()
     return ids
 
 
@@ -245,13 +271,20 @@ async def working_desk(browser: Any, base: str, ids: list[int], big: int) -> dic
     await page.goto(base + "/desk", wait_until="commit")
     await page.wait_for_function(f"document.querySelectorAll('[data-test=conversation-item]').length === {len(ids)}")
     load_ms = (time.perf_counter() - t0) * 1000
+    log(f"desk with {len(ids)} conversations shown in {load_ms:.0f} ms; switching…")
     others = ids[1:]
     cold = [await page.evaluate(SWITCH, i) for i in others]
     warm = [await page.evaluate(SWITCH, i) for i in others]
     big_switch = await page.evaluate(SWITCH, ids[0])
-    while await page.evaluate(f"(window.__switchboardDesk.messages[{ids[0]}] || []).length") < big:
+    log("loading the big timeline by scrolling up…")
+    loaded, t0 = 0, time.perf_counter()
+    while loaded < big:
+        if time.perf_counter() - t0 > 300:
+            raise RuntimeError(f"only {loaded} of {big} messages loaded by scrolling up")
         await page.evaluate("document.querySelector('[data-test=timeline]').scrollTop = 0")
-        await page.wait_for_timeout(120)
+        await page.wait_for_timeout(150)
+        loaded = await page.evaluate(f"(window.__switchboardDesk.messages[{ids[0]}] || []).length")
+    log(f"{loaded} messages loaded by scrolling up in {time.perf_counter() - t0:.1f} s")
     rows = await page.evaluate("document.querySelectorAll('[data-test=timeline] .tl-row').length")
     frames = await page.evaluate(FRAMES, [120, 0])  # top to bottom in 120 frames: a scrollbar drag
     await page.evaluate("document.querySelector('[data-test=timeline]').scrollTop = 1e9")
@@ -295,9 +328,10 @@ async def main(quick: bool) -> None:
             async with async_playwright() as playwright:
                 browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
                 desk_ms, blank_ms = await first_load(browser, base, runs)
+                log("first loads measured; offers…")
                 shown, posted = await offers(browser, base, api, runs)
                 log(f"filling the desk: {conversations} conversations, one with {big} messages…")
-                ids = await fill_desk(api, conversations, big)
+                ids = await fill_desk(api, url, conversations, big)
                 work = await working_desk(browser, base, ids, big)
                 await browser.close()
         finally:
