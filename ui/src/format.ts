@@ -30,13 +30,22 @@ export function slaLevel(waited: number, target: number): SlaLevel {
   return 'ok'
 }
 
+const formats = new Map<string, [Intl.DateTimeFormat, Intl.DateTimeFormat]>()
+
+/** Today's times as 14:05, older ones with the date; formatters are made once per locale (rows render often). */
 export function clock(at: string, locale: string): string {
+  let pair = formats.get(locale)
+  if (!pair) {
+    pair = [
+      new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' }),
+      new Intl.DateTimeFormat(locale, { day: '2-digit', month: 'short', hour: '2-digit', minute: '2-digit' }),
+    ]
+    formats.set(locale, pair)
+  }
   const date = new Date(at)
   const today = new Date()
-  const sameDay = date.toDateString() === today.toDateString()
-  return sameDay
-    ? date.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' })
-    : date.toLocaleString(locale, { day: '2-digit', month: 'short', hour: '2-digit', minute: '2-digit' })
+  const sameDay = date.getDate() === today.getDate() && date.getMonth() === today.getMonth() && date.getFullYear() === today.getFullYear()
+  return pair[sameDay ? 0 : 1].format(date)
 }
 
 export function localTime(zone: string | null, locale: string, at = now.value): string | null {

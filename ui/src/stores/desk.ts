@@ -127,6 +127,16 @@ async function resync(): Promise<void> {
   desk.open = desk.open.filter((c) => open.has(c.conversation.id))
   desk.offers = desk.offers.filter((o) => offers.some((x) => x.conversation_id === o.conversation_id))
   for (const offer of offers) ring(offer, false)
+  void warm()
+}
+
+/** Fetch what the operator will open next in the background, two at a time, so switching never waits. */
+async function warm(): Promise<void> {
+  const queue = desk.open.map((c) => c.conversation.id).filter((id) => !desk.messages[id])
+  const worker = async () => {
+    for (let id = queue.shift(); id !== undefined; id = queue.shift()) await loadConversation(id).catch(() => undefined)
+  }
+  await Promise.all([worker(), worker()])
 }
 
 function adopt(conversation: Conversation): InHand {
