@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from switchboard.bootstrap import Container, build
 from switchboard.config import load_settings
@@ -25,7 +25,8 @@ from tests.support.server import serving
 
 CHROMIUM = os.environ.get("SWITCHBOARD_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-pytestmark = pytest.mark.browser
+# the machine is shared: a routing decision or a page load can take seconds under load, never fifteen
+expect.set_options(timeout=15_000)
 
 
 def _require(condition: bool, message: str) -> None:

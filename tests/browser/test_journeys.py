@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.conftest import Site, shot, sign_in
 from tests.support.desk import PASSWORD, inbound
+
+pytestmark = pytest.mark.browser
 
 
 async def _second_context(browser: Browser) -> BrowserContext:

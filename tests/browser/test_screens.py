@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from playwright.async_api import BrowserContext, expect
 
 from tests.browser.conftest import Site, shot, sign_in
 from tests.support.desk import PASSWORD, inbound
+
+pytestmark = pytest.mark.browser
 
 
 async def _assigned_conversation(site: Site, text: str, **sender: str) -> dict[str, int]:
@@ -156,3 +161,58 @@ async def test_admin_line_settings_are_validated_by_the_api_next_to_the_field(
         await page.goto(site.url + path)
         await expect(page.locator(marker)).to_be_visible()
         await shot(page, name)
+
+
+async def _available(site: Site, who: str) -> None:
+    went = await site.api.put("/api/v1/me/status", headers=site.desk.as_(who), json={"status": "available"})
+    assert went.status_code == 200, went.text
+
+
+async def test_an_offer_to_everyone_disappears_when_a_colleague_takes_it(context: BrowserContext, site: Site) -> None:
+    desk = site.desk
+    # given a broadcast line and both operators available, olga at her desk
+    routed = await site.api.patch(
+        f"/api/v1/lines/{desk.line_id}", headers=desk.as_("admin"), json={"routing": {"mode": "broadcast"}}
+    )
+    assert routed.status_code == 200, routed.text
+    page = await context.new_page()
+    await sign_in(page, site, "olga", PASSWORD)
+    await _available(site, "operator")
+    await _available(site, "operator2")
+    # when a customer writes, the offer rings on her desk
+    message = inbound(desk.channel_id, "Anyone?", phone="+79165550013")
+    posted = await site.api.post("/api/v1/inbound", headers=desk.as_("integration"), json=message)
+    conversation = posted.json()["conversation_id"]
+    offer = page.locator(f"[data-test=offer][data-conversation='{conversation}']")
+    await expect(offer).to_be_visible()
+    # and ivan takes it first
+    taken = await site.api.post(f"/api/v1/conversations/{conversation}/accept", headers=desk.as_("operator2"))
+    assert taken.status_code == 204, taken.text
+    # then it disappears from her desk at once, and nothing is in her hands
+    await expect(offer).to_have_count(0)
+    await expect(page.locator("[data-test=conversation-item]")).to_have_count(0)
+
+
+async def test_closing_starts_the_lines_wrap_up_with_a_countdown(context: BrowserContext, site: Site) -> None:
+    desk = site.desk
+    # given a line with 30 s of after-work, olga available at her desk
+    routed = await site.api.patch(
+        f"/api/v1/lines/{desk.line_id}", headers=desk.as_("admin"), json={"routing": {"wrap_up_s": 30}}
+    )
+    assert routed.status_code == 200, routed.text
+    page = await context.new_page()
+    await sign_in(page, site, "olga", PASSWORD)
+    await page.keyboard.press("Alt+V")
+    await expect(page.locator("[data-test=status-label]")).to_have_text("Available")
+    message = inbound(desk.channel_id, "Quick one", phone="+79165550014")
+    posted = await site.api.post("/api/v1/inbound", headers=desk.as_("integration"), json=message)
+    conversation = posted.json()["conversation_id"]
+    await expect(page.locator(f"[data-test=offer][data-conversation='{conversation}']")).to_be_visible()
+    # when she accepts and closes
+    await page.keyboard.press("a")
+    await expect(page.locator("[data-test=conversation-item]")).to_have_count(1)
+    await page.keyboard.press("Alt+C")
+    # then she is in after-work with the line's countdown
+    await expect(page.locator("[data-test=status-label]")).to_have_text("After-work")
+    await expect(page.locator("[data-test=wrap-up]")).to_contain_text(re.compile(r"wrap-up (2\d|30) s"))
+    await shot(page, "18-desk-after-work-countdown")

@@ -328,8 +328,14 @@ export async function addNote(conversationId: number, text: string): Promise<voi
 
 export async function closeConversation(conversationId: number): Promise<void> {
   const entry = held(conversationId)
-  await post(`/conversations/${conversationId}/close`)
-  desk.lastClosedLine = entry?.conversation.line_id ?? null
+  const previous = desk.lastClosedLine
+  desk.lastClosedLine = entry?.conversation.line_id ?? null // the wrap-up event may come before the answer
+  try {
+    await post(`/conversations/${conversationId}/close`)
+  } catch (error) {
+    desk.lastClosedLine = previous
+    throw error
+  }
   release(conversationId)
 }
 
