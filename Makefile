@@ -23,7 +23,7 @@ system-deps:
 
 ## Debian's Chromium for the browser tests (Playwright drives it; no browser is downloaded); installed when missing
 	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; \
 	  else echo "chromium is missing: sudo apt-get install chromium (the browser tests need it)"; fi; }
 
 ## The web UI (ui/, Vue + Vite) built into src/switchboard/web/static/app; skipped where node/npm are absent

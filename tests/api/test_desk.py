@@ -23,7 +23,9 @@ async def _conversation(client: httpx.AsyncClient, desk: Desk, **sender: str) ->
 
 async def _outbox(container: Container, name: str) -> list[dict[str, object]]:
     async with container.database.engine.connect() as connection:
-        rows = await connection.execute(select(tables.outbox.c.payload).where(tables.outbox.c.name == name))
+        rows = await connection.execute(
+            select(tables.outbox.c.payload).where(tables.outbox.c.name == name).order_by(tables.outbox.c.id)
+        )
         return [dict(r.payload) for r in rows]
 
 
