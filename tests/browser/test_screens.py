@@ -151,9 +151,25 @@ async def test_admin_line_settings_are_validated_by_the_api_next_to_the_field(
     line = await site.api.get(f"/api/v1/lines/{desk.line_id}", headers=desk.as_("admin"))
     assert (line.json()["routing"]["mode"], line.json()["routing"]["forwarding_timeout_s"]) == ("broadcast", 30)
 
+    # when the admin gives the line working hours with a malformed range, then a good one
+    await page.click("text=Working hours")
+    hours = page.locator("[data-test=hours-form]")
+    await hours.locator("[data-test=always-open]").uncheck()
+    await hours.locator("[data-test=day-0]").fill("9-18")
+    await hours.locator("[data-test=save-hours]").click()
+    # then the range is refused beside Monday, and the good one is saved
+    monday = hours.locator("[data-test=field-error][data-field='routing.calendar.weekly.0']")
+    await expect(monday).to_have_text("'9-18' is not a range such as 09:00-18:00")
+    for day in range(5):
+        await hours.locator(f"[data-test=day-{day}]").fill("09:00-13:00, 14:00-18:00")
+    await hours.locator("[data-test=save-hours]").click()
+    await expect(hours.locator("[data-test=saved]")).to_be_visible()
+    await shot(page, "14-admin-hours")
+    line = await site.api.get(f"/api/v1/lines/{desk.line_id}", headers=desk.as_("admin"))
+    assert line.json()["routing"]["calendar"]["weekly"]["0"] == ["09:00-13:00", "14:00-18:00"]
+
     # and the other admin screens open
     for path, marker, name in (
-        ("/admin/hours", "[data-test=hours-form]", "14-admin-hours"),
         ("/admin/messages", "[data-test=messages-form]", "15-admin-automatic-messages"),
         ("/admin/channels", "[data-test=channels]", "16-admin-channels"),
         ("/admin/operators", "[data-test=users]", "17-admin-people"),

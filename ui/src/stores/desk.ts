@@ -63,6 +63,8 @@ export const desk = reactive({
 const PAGE = 200
 const pluginContext = { get: <T>(path: string) => get<T>(path), get locale() { return locale.value } }
 let unsubscribe: (() => void)[] = []
+let poller: number | undefined
+const OFFER_POLL_MS = 5000
 
 function mine(ids: unknown): boolean {
   return Array.isArray(ids) && me.value !== null && ids.includes(me.value.id)
@@ -96,6 +98,10 @@ export async function startDesk(): Promise<void> {
   ]
   live.onState = (connected) => (desk.connected = connected)
   live.start()
+  // a safety net under the websocket: while available, ask what rings every few seconds
+  poller = window.setInterval(() => {
+    if (desk.status === 'available' && !document.hidden) void refreshOffers()
+  }, OFFER_POLL_MS)
   const [lines, channels, statuses, canned, people] = await Promise.all([
     get<Line[]>('/lines'),
     get<Channel[]>('/channels'),
@@ -113,7 +119,17 @@ export async function startDesk(): Promise<void> {
 
 export function stopDesk(): void {
   unsubscribe.forEach((off) => off())
+  window.clearInterval(poller)
   desk.started = false
+}
+
+async function refreshOffers(): Promise<void> {
+  const asked = Date.now()
+  const offers = await get<Offer[]>('/me/offers').catch(() => null)
+  if (!offers) return
+  // an offer that arrived over the websocket while this answer was on its way stays
+  desk.offers = desk.offers.filter((o) => o.since >= asked || offers.some((x) => x.conversation_id === o.conversation_id))
+  for (const offer of offers) ring(offer, true)
 }
 
 async function resync(): Promise<void> {
