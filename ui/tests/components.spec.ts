@@ -34,7 +34,13 @@ afterEach(() => vi.unstubAllGlobals())
 
 describe('OfferCard', () => {
   it('shows who writes, what, and the seconds left; Accept posts the accept', async () => {
-    const fetch = vi.fn(async () => new Response(null, { status: 204 }))
+    const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200 })
+    const fetch = vi.fn(async (url: string) => {
+      if (url.endsWith('/accept')) return new Response(null, { status: 204 })
+      if (url.includes('/messages') || url.includes('/notes')) return json([])
+      if (url.includes('/timeline')) return json({ items: [], next_before_id: null })
+      return json(url.includes('/contacts/') ? contact : conversation(42, 'offered'))
+    })
     vi.stubGlobal('fetch', fetch)
     const offer: Ringing = {
       conversation_id: 42, line_id: 1, deadline: new Date(now.value + 30_000).toISOString(), since: now.value,
@@ -47,7 +53,11 @@ describe('OfferCard', () => {
     expect(card.text()).toContain('Where is my order?')
     expect(card.find('.deadline').text()).toBe('30 s')
     await card.find('[data-test=accept]').trigger('click')
+    await vi.waitFor(() => expect(desk.notes[42]).toEqual([])) // accepted, opened, its notes read
+    expect(desk.activeId).toBe(42)
     expect(fetch).toHaveBeenCalledWith('/api/v1/conversations/42/accept', expect.objectContaining({ method: 'POST' }))
+    expect(desk.offers).toEqual([])
+    expect(desk.open.map((c) => [c.conversation.id, c.conversation.status])).toEqual([[42, 'assigned']])
   })
 })
 
