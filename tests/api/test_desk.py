@@ -6,7 +6,10 @@ import httpx
 from sqlalchemy import select
 
 from switchboard.adapters.storage import tables
+from switchboard.application.delivery import DeliveryUpdate, record_delivery
+from switchboard.application.ports.storage import NewMessage
 from switchboard.bootstrap import Container
+from switchboard.domain.conversation import AuthorKind, DeliveryStatus, Direction
 from tests.support.desk import Desk, inbound
 
 
@@ -180,4 +183,45 @@ async def test_operators_see_contacts_masked_and_a_reveal_is_audited(
         ).all()
     assert [(r.actor_user_id, r.entity, r.entity_id, r.detail) for r in rows] == [
         (desk.operator_id, "contact", contact, {"kinds": ["email", "phone"], "reason": "call back"})
+    ]
+
+
+# --- delivery receipts reach the desk ------------------------------------------------------------------------
+
+
+async def test_a_delivery_receipt_names_the_operator_holding_the_conversation(
+    app_client: httpx.AsyncClient, desk: Desk, container: Container
+) -> None:
+    # given olga's reply, sent by a connector under an external id
+    made = await _conversation(app_client, desk)
+    await app_client.post(
+        f"/api/v1/conversations/{made['conversation_id']}/assign",
+        headers=desk.as_("supervisor"),
+        json={"operator_id": desk.operator_id},
+    )
+    async with container.services.uow() as uow:
+        sent = await uow.messages.add(
+            NewMessage(
+                made["conversation_id"],
+                desk.channel_id,
+                Direction.OUT,
+                AuthorKind.OPERATOR,
+                "On its way",
+                DeliveryStatus.SENT,
+                container.services.clock.now(),
+                author_id=desk.operator_id,
+                external_id="provider-77",
+            )
+        )
+        await uow.commit()
+    # when the provider reports it delivered
+    await record_delivery(container.services, DeliveryUpdate(desk.channel_id, "provider-77", DeliveryStatus.DELIVERED))
+    # then the event names olga, so her desk's websocket carries it (operators get events that name them)
+    assert await _outbox(container, "MessageStatusChanged") == [
+        {
+            "message_id": sent.id,
+            "conversation_id": made["conversation_id"],
+            "status": "delivered",
+            "assignee_id": desk.operator_id,
+        }
     ]

@@ -85,10 +85,13 @@ class ReplyQueued(Event):
 
 @dataclass(frozen=True, slots=True)
 class MessageStatusChanged(Event):
+    """``assignee_id`` names who holds the conversation, so their desk's websocket shows the receipt."""
+
     name: ClassVar[str] = "MessageStatusChanged"
     message_id: int
     conversation_id: int
     status: str
+    assignee_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
