@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: run test install system-deps lint typecheck imports bench clean
+.PHONY: run test install system-deps ui ui-test lint typecheck imports bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,24 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing: sudo apt-get install chromium (the browser tests need it)"; fi; }
 
+## Debian's Chromium for the browser tests (Playwright drives it; no browser is downloaded); installed when missing
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; \
+	  else echo "chromium is missing: sudo apt-get install chromium (the browser tests need it)"; fi; }
+
+## The web UI (ui/, Vue + Vite) built into src/switchboard/web/static/app; skipped where node/npm are absent
+## the web UI (npm install, not npm ci: this npm omits other platforms' optional packages from the lock)
+ui:
+	@if command -v npm >/dev/null 2>&1; then \
+	  [ ui/node_modules/.package-lock.json -nt ui/package-lock.json ] || (cd ui && npm install --no-audit --no-fund); \
+	  cd ui && npm run build; \
+	else echo "npm is missing: the web UI is not built (the API works without it)"; fi
+
+ui-test: ui
+	@if command -v npm >/dev/null 2>&1; then cd ui && npm test; fi
+
 ## make run: install, migrate the embedded SQLite database under var/, load demo data when empty, serve on :8000
-run: install
+run: install ui
 	$(VENV)/bin/switchboard migrate
 	$(VENV)/bin/switchboard demo
 	$(VENV)/bin/switchboard serve
@@ -41,7 +57,7 @@ imports: install
 	$(VENV)/bin/lint-imports
 
 ## make test: install, then lint, types, layer contracts and the whole suite (SQLite + PostgreSQL, memory bus + RabbitMQ)
-test: install system-deps lint typecheck imports
+test: install system-deps lint typecheck imports ui-test
 	$(VENV)/bin/pytest
 
 bench: install

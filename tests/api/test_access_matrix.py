@@ -89,6 +89,12 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "/api/v1/voice/calls/{call_id}": {"get": STAFF},
     "/api/v1/voice/calls/{call_id}/card": {"get": STAFF},
     "/api/v1/voice/callbacks": {"get": STAFF, "post": STAFF | frozenset({"integration"})},
+    "/api/v1/conversations/{conversation_id}/notes": {"get": STAFF, "post": STAFF},
+    "/api/v1/canned-responses": {"get": STAFF, "post": MANAGERS},
+    "/api/v1/canned-responses/{canned_id}": {"delete": MANAGERS},
+    "/api/v1/contacts/{contact_id}/reveal": {"post": STAFF},
+    "/api/v1/floor": {"get": MANAGERS},
+    "/api/v1/integrations/demo/contacts/{contact_id}/orders": {"get": STAFF},
     "/healthz": {"get": PUBLIC},
     "/readyz": {"get": PUBLIC},
     "/metrics": {"get": PUBLIC},
@@ -146,6 +152,7 @@ class World:
     pbx: Pbx
     call_id: int
     pbx_call_id: str
+    canned_id: int
 
     def path(self, template: str) -> str:
         return template.format(
@@ -160,6 +167,7 @@ class World:
             sha256=self.file_sha256,
             phone_channel_id=self.pbx.channel_id,
             call_id=self.call_id,
+            canned_id=self.canned_id,
         )
 
 
@@ -223,6 +231,9 @@ BODIES: dict[tuple[str, str], Callable[[World, str], dict[str, Any] | Multipart]
     },
     ("post", "/api/v1/voice/calls"): lambda w, c: {"number": "+79160000077"},
     ("post", "/api/v1/voice/callbacks"): lambda w, c: {"channel_id": w.desk.channel_id, "phone": "+79160000078"},
+    ("post", "/api/v1/conversations/{conversation_id}/notes"): lambda w, c: {"text": f"note of {c}"},
+    ("post", "/api/v1/canned-responses"): lambda w, c: {"shortcut": f"hello-{c}", "title": "Hello", "text": "Hi!"},
+    ("post", "/api/v1/contacts/{contact_id}/reveal"): lambda w, c: {"reason": f"{c} calls back"},
 }
 
 
@@ -300,6 +311,10 @@ async def world(app_client: httpx.AsyncClient, desk: Desk, clock: ManualClock) -
     pbx = Pbx(app_client, await phone_channel(app_client, desk, originate_url="http://127.0.0.1:9/originate"), clock)
     await pbx.call("matrix-call", ani="+79160000044")
     rung = await pbx.event("matrix-call", "ringing", operator_id=desk.operator_id)
+    canned = await app_client.post(
+        "/api/v1/canned-responses", headers=desk.as_("admin"), json={"shortcut": "bye", "title": "Bye", "text": "Bye!"}
+    )
+    assert canned.status_code == 201, canned.text
     app_client.cookies.clear()
     return World(
         desk,
@@ -314,6 +329,7 @@ async def world(app_client: httpx.AsyncClient, desk: Desk, clock: ManualClock) -
         pbx,
         rung["call_id"],
         "matrix-call",
+        canned.json()["id"],
     )
 
 

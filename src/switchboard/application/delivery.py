@@ -36,6 +36,8 @@ async def record_delivery(services: Services, update: DeliveryUpdate) -> int | N
         if ORDER.get(update.status, 0) <= ORDER.get(message.delivery_status, 0):
             return message.id
         await uow.messages.set_delivery(message.id, update.status, (update.error or "")[:1000] or None)
-        uow.emit(MessageStatusChanged(message.id, message.conversation_id, update.status.value), now)
+        conversation = await uow.conversations.get(message.conversation_id)
+        holder = conversation.assignee_id if conversation is not None else None
+        uow.emit(MessageStatusChanged(message.id, message.conversation_id, update.status.value, holder), now)
         await uow.commit()
         return message.id

@@ -103,10 +103,13 @@ class ReplyQueued(Event):
 
 @dataclass(frozen=True, slots=True)
 class MessageStatusChanged(Event):
+    """``assignee_id`` names who holds the conversation, so their desk's websocket shows the receipt."""
+
     name: ClassVar[str] = "MessageStatusChanged"
     message_id: int
     conversation_id: int
     status: str
+    assignee_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +278,19 @@ class AutomaticMessageQueued(Event):
     template_key: str
 
 
+@dataclass(frozen=True, slots=True)
+class NoteAdded(Event):
+    """An internal note on a conversation: colleagues' desks show it, the customer never sees it."""
+
+    name: ClassVar[str] = "NoteAdded"
+    note_id: int
+    conversation_id: int
+    author_id: int | None
+    assignee_id: int | None
+
+
 for _cls in (
+    NoteAdded,
     OperatorStatusChanged,
     ConversationQueued,
     OfferMade,

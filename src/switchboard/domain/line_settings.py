@@ -44,8 +44,10 @@ KNOWN = frozenset(
         "dnis_priority",
         "ivr",
         "callback_sla_s",
+        "service_level_s",
     }
 )
+DEFAULT_SERVICE_LEVEL_S = 60.0
 
 
 class _Reader:
@@ -123,6 +125,9 @@ def line_config(
         (field if field.startswith("routing.") else f"routing.{field}", message) for field, message in config.problems()
     )
     errors.extend(_voice_problems(settings))
+    target = read.number("service_level_s", DEFAULT_SERVICE_LEVEL_S)
+    if target is not None and not 1 <= target <= 86_400:
+        errors.append(("routing.service_level_s", "must be between 1 second and 24 hours"))
     if errors:
         raise InvalidConfig(errors)
     return config
@@ -142,6 +147,12 @@ def _voice_problems(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
     ):
         found.append(("routing.callback_sla_s", f"must be a number of seconds from {MIN_SLA_S} to {MAX_SLA_S}"))
     return found
+
+
+def service_level_s(settings: Mapping[str, Any]) -> float:
+    """The line's answer-time target: the floor's service level and the desk's wait colours count against it."""
+    value = settings.get("service_level_s", DEFAULT_SERVICE_LEVEL_S)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else DEFAULT_SERVICE_LEVEL_S
 
 
 def dnis_priority(settings: Mapping[str, Any], dialled_number: str | None) -> int:

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from switchboard import __version__
 from switchboard.application.routing.commands import sign_out_disconnected
-from switchboard.web import problems
+from switchboard.web import problems, spa
 from switchboard.web.access import PrincipalCache
 from switchboard.web.middleware import RequestContext
 from switchboard.web.realtime import Hub
@@ -21,8 +21,11 @@ from switchboard.web.routes import (
     contacts,
     conversations,
     demo,
+    desk,
+    floor,
     imports,
     intake,
+    integrations,
     merges,
     ops,
     routing,
@@ -83,11 +86,15 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
         channels.router,
         webchat.api_router,
         voice.router,
+        desk.router,
+        floor.router,
+        integrations.router,
         ws_router,
     ):
         app.include_router(router, prefix=API)
     app.include_router(ops.router)
     app.include_router(webchat.router)
     app.include_router(demo.router)
+    spa.install(app)
     app.add_middleware(RequestContext, body_limit=container.settings.body_limit_bytes)
     return app

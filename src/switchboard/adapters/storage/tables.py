@@ -277,6 +277,27 @@ timeline = Table(
     Index(None, "contact_id", "id"),
 )
 
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False),
+    Column("author_id", Id, ForeignKey("users.id"), nullable=True),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "conversation_id", "id"),
+)
+
+canned_responses = Table(
+    "canned_responses",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("shortcut", String(40), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 outbox = Table(
     "outbox",
     metadata,

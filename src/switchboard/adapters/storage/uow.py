@@ -23,6 +23,7 @@ from switchboard.adapters.storage.contacts import SqlContacts
 from switchboard.adapters.storage.conversations import SqlConversations, SqlMessages, SqlTimeline
 from switchboard.adapters.storage.database import Database
 from switchboard.adapters.storage.deliveries import SqlDeliveries
+from switchboard.adapters.storage.desk import SqlCannedResponses, SqlFloor, SqlNotes
 from switchboard.adapters.storage.merges import SqlMerges, SqlSuggestions
 from switchboard.adapters.storage.records import SqlAudit, SqlLeads
 from switchboard.adapters.storage.routing import SqlRouting
@@ -98,6 +99,9 @@ class SqlUnitOfWork:
         self.suggestions = SqlSuggestions(connection)
         self.calls = SqlCalls(connection, self._database.is_sqlite)
         self.callbacks = SqlCallbacks(connection, self._database.is_sqlite)
+        self.notes = SqlNotes(connection)
+        self.canned = SqlCannedResponses(connection)
+        self.floor = SqlFloor(connection)
 
     def emit(self, event: Event, at: datetime) -> None:
         if self._read_only:

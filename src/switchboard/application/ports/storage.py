@@ -32,6 +32,7 @@ from switchboard.domain.leads import Lead, LeadStatus
 from switchboard.domain.lines import Line
 from switchboard.domain.matching import Reason
 from switchboard.domain.merge import MergeRecord
+from switchboard.domain.notes import CannedResponse, Note
 from switchboard.domain.operators import Role, User
 from switchboard.domain.source import Source
 from switchboard.domain.timeline import TimelineEntry
@@ -280,6 +281,34 @@ class AuditRepository(Protocol):
     ) -> None: ...
 
 
+class NoteRepository(Protocol):
+    async def add(self, conversation_id: int, author_id: int | None, body: str, at: datetime) -> Note: ...
+    async def list(self, conversation_id: int, limit: int) -> list[Note]:
+        """The conversation's notes, oldest first."""
+
+
+class CannedResponseRepository(Protocol):
+    async def add(self, shortcut: str, title: str, body: str, at: datetime) -> CannedResponse: ...
+    async def list(self) -> list[CannedResponse]: ...
+    async def delete(self, canned_id: int) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationTimes:
+    """When one conversation opened, queued, reached an operator and closed: the floor's figures of the day."""
+
+    line_id: int
+    opened_at: datetime
+    queued_at: datetime | None
+    assigned_at: datetime | None
+    closed_at: datetime | None
+    assignee_id: int | None
+
+
+class FloorRepository(Protocol):
+    async def opened_since(self, since: datetime) -> list[ConversationTimes]: ...
+
+
 class UnitOfWork(Protocol):
     contacts: ContactRepository
     conversations: ConversationRepository
@@ -298,6 +327,9 @@ class UnitOfWork(Protocol):
     suggestions: SuggestionRepository
     calls: CallRepository
     callbacks: CallbackRepository
+    notes: NoteRepository
+    canned: CannedResponseRepository
+    floor: FloorRepository
 
     def emit(self, event: Event, at: datetime) -> None:
         """Queue an event; it is written to the outbox by ``commit``."""

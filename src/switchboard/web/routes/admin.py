@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from switchboard.application import catalog as uc
 from switchboard.application import leads as leads_uc
 from switchboard.application.access import Principal
+from switchboard.application.privacy import shown_lead
 from switchboard.domain.leads import LeadStatus
 from switchboard.domain.lines import Line
 from switchboard.domain.operators import Role
@@ -102,16 +103,17 @@ async def leads(
     principal: Principal = Depends(current_principal),
 ) -> list[LeadOut]:
     found = await leads_uc.list_leads(container(request).services, principal, contact_id, status, limit, offset)
-    return [LeadOut.of(x) for x in found]
+    return [LeadOut.of(shown_lead(principal, x)) for x in found]
 
 
 @router.get("/leads/{lead_id}", response_model=LeadOut, tags=["leads"], **allow(*STAFF))
 async def lead(lead_id: PathId, request: Request, principal: Principal = Depends(current_principal)) -> LeadOut:
-    return LeadOut.of(await leads_uc.get_lead(container(request).services, principal, lead_id))
+    return LeadOut.of(shown_lead(principal, await leads_uc.get_lead(container(request).services, principal, lead_id)))
 
 
 @router.patch("/leads/{lead_id}", response_model=LeadOut, tags=["leads"], **allow(*STAFF))
 async def edit_lead(
     lead_id: PathId, body: LeadPatch, request: Request, principal: Principal = Depends(current_principal)
 ) -> LeadOut:
-    return LeadOut.of(await leads_uc.set_lead_status(container(request).services, principal, lead_id, body.status))
+    lead = await leads_uc.set_lead_status(container(request).services, principal, lead_id, body.status)
+    return LeadOut.of(shown_lead(principal, lead))

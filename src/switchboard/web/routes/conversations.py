@@ -9,6 +9,7 @@ from switchboard.application.access import Principal
 from switchboard.application.leads import create_lead_from_conversation
 from switchboard.application.ports.connectors import Template
 from switchboard.application.ports.storage import ConversationQuery
+from switchboard.application.privacy import shown_lead
 from switchboard.domain.conversation import Attachment, ConversationStatus
 from switchboard.web.access import MANAGERS, STAFF, allow, container, current_principal
 from switchboard.web.schemas import (
@@ -99,7 +100,7 @@ async def make_lead(
     principal: Principal = Depends(current_principal),
 ) -> LeadOut:
     lead = await create_lead_from_conversation(container(request).services, principal, conversation_id, body.title)
-    return LeadOut.of(lead)
+    return LeadOut.of(shown_lead(principal, lead))
 
 
 def _template(body: ReplyIn) -> Template | None:

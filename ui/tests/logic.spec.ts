@@ -1,0 +1,84 @@
+import { describe, expect, it, vi } from 'vitest'
+import { Problem } from '../src/api'
+import { otherFields, shownFields, unknownCustomer } from '../src/card'
+import { duration, slaLevel } from '../src/format'
+import { bind, chord, dispatch } from '../src/shortcuts'
+import { data, registerPlugin } from '../src/plugins/registry'
+import type { Contact } from '../src/types'
+
+const contact = (over: Partial<Contact> = {}): Contact => ({
+  id: 7, name: 'Anna Petrova', tier: 'regular', company_id: null, time_zone: null, responsible_operator_id: null,
+  identities: [{ kind: 'phone', value: '+7916•••••67' }], created_at: '', updated_at: '', ...over,
+})
+
+describe('wait colours against the line target', () => {
+  it('is green until half the target, amber until it, red after', () => {
+    expect([slaLevel(0, 60), slaLevel(29, 60), slaLevel(30, 60), slaLevel(59, 60), slaLevel(60, 60)]).toEqual(['ok', 'ok', 'warn', 'warn', 'late'])
+  })
+  it('shows durations as m:ss and h:mm:ss', () => {
+    expect([duration(5), duration(65), duration(3725), duration(null)]).toEqual(['0:05', '1:05', '1:02:05', '—'])
+  })
+})
+
+describe('problem+json', () => {
+  it('finds the message of one field, from errors or from the top-level field', () => {
+    const problem = new Problem(422, { detail: 'routing.forwarding_timeout_s: must be between 5 seconds and 24 hours', field: 'routing.forwarding_timeout_s' })
+    expect(problem.about('routing.forwarding_timeout_s')).toBe('must be between 5 seconds and 24 hours')
+    expect(problem.about('name')).toBeNull()
+    const many = new Problem(422, { detail: 'x', field: 'name', errors: [{ field: 'email', message: 'bad email' }] })
+    expect(many.about('email')).toBe('bad email')
+  })
+})
+
+describe('keyboard', () => {
+  it('names chords by physical key, so a Russian layout works the same', () => {
+    expect(chord(new KeyboardEvent('keydown', { key: 'ф', code: 'KeyA', altKey: true }))).toBe('Alt+A')
+    expect(chord(new KeyboardEvent('keydown', { key: '?', code: 'Slash', shiftKey: true }))).toBe('?')
+  })
+  it('runs plain-key shortcuts only outside text fields, modifier ones everywhere they allow', () => {
+    const plain = vi.fn()
+    const typed = vi.fn()
+    const off = bind([
+      { id: 't-plain', keys: 'A', label: '', group: '', run: plain },
+      { id: 't-alt', keys: 'Alt+C', label: '', group: '', run: typed, whileTyping: true },
+    ])
+    const input = document.createElement('textarea')
+    document.body.append(input)
+    const press = (init: KeyboardEventInit) => {
+      const event = new KeyboardEvent('keydown', { bubbles: true, ...init })
+      Object.defineProperty(event, 'target', { value: input })
+      return dispatch(event)
+    }
+    expect(press({ key: 'a', code: 'KeyA' })).toBe(false)
+    expect(press({ key: 'c', code: 'KeyC', altKey: true })).toBe(true)
+    expect(dispatch(new KeyboardEvent('keydown', { key: 'a', code: 'KeyA' }))).toBe(true)
+    expect([plain.mock.calls.length, typed.mock.calls.length]).toEqual([1, 1])
+    off()
+  })
+})
+
+describe('the customer card', () => {
+  it('shows the fields that exist and every unknown scalar the API adds', () => {
+    expect(shownFields(contact()).map((f) => f.key)).toEqual(['time_zone', 'responsible_operator_id'])
+    expect(shownFields(contact({ tags: ['b2b'] })).map((f) => f.key)).toContain('tags')
+    expect(otherFields(contact({ loyalty_level: 'gold', nested: { a: 1 } }))).toEqual([['loyalty_level', 'gold']])
+  })
+  it('calls a customer known only by a phone or email unknown', () => {
+    expect(unknownCustomer(contact({ name: '+7916•••••67' }))).toBe(true)
+    expect(unknownCustomer(contact({ name: 'a•••@mail.example' }))).toBe(true)
+    expect(unknownCustomer(contact())).toBe(false)
+  })
+})
+
+describe('plug-ins', () => {
+  it('loads once per contact, so data fetched while the offer rang is reused', async () => {
+    const load = vi.fn(async (c: Contact) => ({ orders: c.id }))
+    registerPlugin('test-plugin', { title: 'Test', load, mount: () => undefined })
+    const context = { get: async <T,>() => undefined as T, locale: 'en' }
+    const first = await data('test-plugin', contact(), context)
+    const second = await data('test-plugin', contact(), context)
+    expect(first).toEqual({ orders: 7 })
+    expect(second).toBe(first)
+    expect(load).toHaveBeenCalledTimes(1)
+  })
+})
