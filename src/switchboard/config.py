@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     disconnect_grace_seconds: float = Field(default=60.0, ge=0, le=3600)  # 0: never sign out on disconnect
     routing: bool = True  # this process may lead routing (one leader at a time by a PostgreSQL lock)
     voice_sweep_seconds: float = Field(default=5.0, ge=0, le=3600)  # close calls the PBX forgot; 0 = off
+    sip_secret: str | None = Field(default=None, min_length=16)  # shared with the SIP proxy (Kamailio); None = off
 
     @field_validator("custom_statuses")
     @classmethod

@@ -14,7 +14,7 @@ from switchboard.web.access import PrincipalCache
 from switchboard.web.middleware import RequestContext
 from switchboard.web.realtime import Hub
 from switchboard.web.realtime import router as ws_router
-from switchboard.web.routes import admin, auth, contacts, conversations, intake, ops, routing, voice
+from switchboard.web.routes import admin, auth, contacts, conversations, intake, ops, routing, sip, voice
 from switchboard.web.runtime import Runtime
 
 API = "/api/v1"
@@ -61,6 +61,7 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
         routing.router,
         admin.router,
         voice.router,
+        sip.router,
         ws_router,
     ):
         app.include_router(router, prefix=API)
