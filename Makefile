@@ -15,11 +15,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Debian packages the tests use as real protocol peers (Dovecot for IMAP); installed when missing (needs root)
+## Debian packages the tests use as real protocol peers (Dovecot for IMAP, Kamailio and sipp for SIP); installed when missing (needs root)
 system-deps:
 	@command -v dovecot >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; \
 	  else echo "dovecot-imapd is missing: sudo apt-get install dovecot-imapd (the IMAP tests need it)"; fi; }
+	@{ command -v /usr/sbin/kamailio && command -v sipp && test -e /usr/lib/x86_64-linux-gnu/kamailio/modules/http_client.so \
+	  && test -e /usr/lib/x86_64-linux-gnu/kamailio/modules/json.so; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kamailio kamailio-json-modules kamailio-utils-modules sip-tester >/dev/null; \
+	  else echo "Kamailio or sipp is missing: sudo apt-get install kamailio kamailio-json-modules kamailio-utils-modules sip-tester (the SIP tests need them)"; fi; }
 
 ## make run: install, migrate the embedded SQLite database under var/, load demo data when empty, serve on :8000
 run: install
