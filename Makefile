@@ -15,23 +15,22 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Debian packages the tests use as real protocol peers (Dovecot for IMAP, Chromium for the browser tests);
-## installed when missing (needs root). Playwright drives Debian's Chromium: it never downloads a browser.
+## Debian packages the tests use as real protocol peers (Dovecot for IMAP, Kamailio and sipp for SIP, Chromium for
+## the browser tests); installed when missing (needs root). Playwright drives Debian's Chromium: it never downloads one.
 system-deps:
 	@command -v dovecot >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; \
 	  else echo "dovecot-imapd is missing: sudo apt-get install dovecot-imapd (the IMAP tests need it)"; fi; }
-	@test -x /usr/bin/chromium || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium is missing: sudo apt-get install chromium (the browser tests need it)"; fi; }
-
-## Debian's Chromium for the browser tests (Playwright drives it; no browser is downloaded); installed when missing
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; \
 	  else echo "chromium is missing: sudo apt-get install chromium (the browser tests need it)"; fi; }
+	@{ command -v /usr/sbin/kamailio && command -v sipp && test -e /usr/lib/x86_64-linux-gnu/kamailio/modules/http_client.so \
+	  && test -e /usr/lib/x86_64-linux-gnu/kamailio/modules/json.so; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kamailio kamailio-json-modules kamailio-utils-modules sip-tester >/dev/null; \
+	  else echo "Kamailio or sipp is missing: sudo apt-get install kamailio kamailio-json-modules kamailio-utils-modules sip-tester (the SIP tests need them)"; fi; }
 
-## The web UI (ui/, Vue + Vite) built into src/switchboard/web/static/app; skipped where node/npm are absent
-## the web UI (npm install, not npm ci: this npm omits other platforms' optional packages from the lock)
+## The web UI (ui/, Vue + Vite) built into src/switchboard/web/static/app; skipped where node/npm are absent.
+## npm install, not npm ci: this npm leaves other platforms' optional packages out of the lock.
 ui:
 	@if command -v npm >/dev/null 2>&1; then \
 	  [ ui/node_modules/.package-lock.json -nt ui/package-lock.json ] || (cd ui && npm install --no-audit --no-fund); \

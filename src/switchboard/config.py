@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     delivery: bool = True  # this process sends replies through the channels' connectors
     mail: bool = True  # this process polls the channels' IMAP mailboxes (and serves SMTP when smtp_port is set)
     voice_sweep_seconds: float = Field(default=5.0, ge=0, le=3600)  # close calls the PBX forgot; 0 = off
+    sip_secret: str | None = Field(default=None, min_length=16)  # shared with the SIP proxy (Kamailio); None = off
 
     @field_validator("custom_statuses")
     @classmethod

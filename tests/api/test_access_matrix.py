@@ -21,6 +21,7 @@ from switchboard.bootstrap import Container, build
 from switchboard.config import INSECURE_DEV_KEY, load_settings
 from switchboard.web import problems
 from switchboard.web.app import create_app
+from switchboard.web.routes.sip import SECRET_HEADER
 from tests.support.clock import ManualClock
 from tests.support.desk import PASSWORD, Desk, inbound
 from tests.support.pbx import MAIN_NUMBER, Pbx, phone_channel
@@ -85,6 +86,9 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "/api/v1/voice/pbx/{phone_channel_id}/calls": {"post": PUBLIC},  # signed with the channel's secret instead
     "/api/v1/voice/pbx/{phone_channel_id}/results": {"post": PUBLIC},
     "/api/v1/voice/pbx/{phone_channel_id}/events": {"post": PUBLIC},
+    "/api/v1/voice/sip/route": {"post": PUBLIC},  # the SIP proxy's shared secret, from loopback only
+    "/api/v1/voice/sip/failure": {"post": PUBLIC},
+    "/api/v1/voice/sip/events": {"post": PUBLIC},
     "/api/v1/voice/calls": {"post": OPERATOR},
     "/api/v1/voice/calls/{call_id}": {"get": STAFF},
     "/api/v1/voice/calls/{call_id}/card": {"get": STAFF},
@@ -106,6 +110,11 @@ ROUTES = [(method, path) for path, methods in EXPECTED.items() for method in met
 def routing_on() -> bool:
     """The matrix runs with routing, so the routes that ask the engine answer for real."""
     return True
+
+
+@pytest.fixture
+def extra_settings() -> dict[str, object]:
+    return {"sip_secret": SIP_SECRET}
 
 
 # routes whose success needs routing state the matrix desk does not set up (an open offer, a manual line):
@@ -134,6 +143,12 @@ SIGNED = frozenset(
         ("post", "/api/v1/voice/pbx/{phone_channel_id}/events"),
     }
 )
+
+# the SIP front end: every caller sends the proxy's shared secret
+SIP = frozenset(
+    {("post", "/api/v1/voice/sip/route"), ("post", "/api/v1/voice/sip/failure"), ("post", "/api/v1/voice/sip/events")}
+)
+SIP_SECRET = "matrix-sip-secret-0123456789"
 
 
 @dataclass
@@ -229,6 +244,20 @@ BODIES: dict[tuple[str, str], Callable[[World, str], dict[str, Any] | Multipart]
         "kind": "recording",
         "recording_url": "https://pbx.test/rec.wav",
     },
+    ("post", "/api/v1/voice/sip/route"): lambda w, c: {
+        "call_id": f"sip-call-of-{c}",
+        "dnis": MAIN_NUMBER,
+        "domain": "sip.test",
+        "wait_s": 0,
+    },
+    ("post", "/api/v1/voice/sip/failure"): lambda w, c: {
+        "call_id": w.pbx_call_id,
+        "step_id": 0,
+        "code": 408,
+        "domain": "sip.test",
+        "wait_s": 0,
+    },
+    ("post", "/api/v1/voice/sip/events"): lambda w, c: {"call_id": w.pbx_call_id, "kind": "answered"},
     ("post", "/api/v1/voice/calls"): lambda w, c: {"number": "+79160000077"},
     ("post", "/api/v1/voice/callbacks"): lambda w, c: {"channel_id": w.desk.channel_id, "phone": "+79160000078"},
     ("post", "/api/v1/conversations/{conversation_id}/notes"): lambda w, c: {"text": f"note of {c}"},
@@ -402,6 +431,8 @@ async def _call_as_everyone(client: httpx.AsyncClient, world: World, method: str
             content = None if body is None else json.dumps(body).encode()
             if (method, template) in SIGNED and content is not None:
                 headers.update(world.pbx.headers(content))
+            if (method, template) in SIP:
+                headers[SECRET_HEADER] = SIP_SECRET
             if content is not None:
                 headers["content-type"] = "application/json"
             response = await client.request(method.upper(), path, headers=headers, content=content)

@@ -29,6 +29,7 @@ from switchboard.web.routes import (
     merges,
     ops,
     routing,
+    sip,
     voice,
     webchat,
 )
@@ -89,6 +90,7 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
         desk.router,
         floor.router,
         integrations.router,
+        sip.router,
         ws_router,
     ):
         app.include_router(router, prefix=API)
