@@ -21,6 +21,8 @@ from switchboard.application.ports.clock import Clock
 from switchboard.application.routing.router import Router, RoutingElsewhere, engine_settings
 from switchboard.application.voice import CallControl
 from switchboard.config import Settings
+from switchboard.workers.agi import AgiWorker
+from switchboard.workers.ami import AmiWorker
 from switchboard.workers.mail import MailWorker
 from switchboard.workers.relay import OutboxRelay
 from switchboard.workers.routing import RoutingWorker
@@ -39,6 +41,8 @@ class Container:
     routing: RoutingWorker
     voice: VoiceWorker
     mail: MailWorker | None = None
+    agi: AgiWorker | None = None
+    ami: AmiWorker | None = None
     stopped: bool = False
 
     async def start(self, *, migrate: bool = False) -> None:
@@ -52,6 +56,9 @@ class Container:
         else:
             await self.routing.declare()
         await self.voice.start()
+        for asterisk in (self.ami, self.agi):
+            if asterisk is not None:
+                await asterisk.start()
         self.relay.start()
 
     @property
@@ -71,6 +78,9 @@ class Container:
         self.stopped = True
         if self.mail is not None:
             await self.mail.stop()
+        for asterisk in (self.agi, self.ami):
+            if asterisk is not None:
+                await asterisk.stop()
         await self.voice.stop()
         await self.routing.stop()
         await self.relay.stop()
@@ -101,4 +111,13 @@ def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool 
     mail = (
         MailWorker(services, settings.smtp_host, settings.smtp_port, settings.files_dir) if settings.smtp_port else None
     )
-    return Container(settings, database, bus, services, outbox, SqlInbox(database), relay, routing, voice, mail)
+    ami = AmiWorker(control, settings.ami_url, recordings_url=settings.ami_recordings_url) if settings.ami_url else None
+    control.originator = ami.originator if ami is not None else control.originator
+    agi = (
+        AgiWorker(control, settings.agi_host, settings.agi_port, report_dial_events=ami is None)
+        if settings.agi_port
+        else None
+    )
+    return Container(
+        settings, database, bus, services, outbox, SqlInbox(database), relay, routing, voice, mail, agi, ami
+    )

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     disconnect_grace_seconds: float = Field(default=60.0, ge=0, le=3600)  # 0: never sign out on disconnect
     routing: bool = True  # this process may lead routing (one leader at a time by a PostgreSQL lock)
     voice_sweep_seconds: float = Field(default=5.0, ge=0, le=3600)  # close calls the PBX forgot; 0 = off
+    agi_port: int = Field(default=0, ge=0, le=65535)  # FastAGI server for Asterisk; 0 = off
+    agi_host: str = "127.0.0.1"
+    ami_url: str = Field(
+        default="", pattern=r"^(ami://[^:@/]+:[^@/]*@[^/:]+(:\d{1,5})?/?)?$"
+    )  # ami://user:secret@host:port
+    ami_recordings_url: str = ""  # where Asterisk's MixMonitor files are served (http(s)://…/); "" = not reported
 
     @field_validator("custom_statuses")
     @classmethod
