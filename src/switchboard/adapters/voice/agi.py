@@ -265,6 +265,11 @@ class FastAgiServer:
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("agi.listening host=%s port=%s", self.host, self.port)
 
+    async def idle(self) -> None:
+        """Wait until every call in progress has finished (its last report included)."""
+        while self._calls:
+            await asyncio.gather(*self._calls, return_exceptions=True)
+
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
@@ -281,6 +286,8 @@ class FastAgiServer:
         agi = AgiSession(reader, writer)
         try:
             await self.serve(agi)
+        except asyncio.CancelledError:  # stopping: not re-raised, asyncio would log the callback's task as failed
+            log.info("agi.call_cut_short reason=server stopping")
         finally:
             self._calls.discard(task)
             await agi.close()
