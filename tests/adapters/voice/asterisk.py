@@ -192,7 +192,8 @@ class FakeManager:
             writer.write(
                 (
                     f"Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: {action_id}\r\n"
-                    f"Response: {self.originate}\r\nChannel: {message.get('Channel')}\r\nContext: {message.get('Context')}\r\n"
+                    f"Response: {self.originate}\r\nChannel: {message.get('Channel')}\r\n"
+                    f"Context: {message.get('Context')}\r\n"
                     f"Exten: {message.get('Exten')}\r\nReason: {reason}\r\nUniqueid: {message.get('ChannelId')}\r\n\r\n"
                 ).encode()
             )

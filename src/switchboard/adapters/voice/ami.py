@@ -27,6 +27,7 @@ import logging
 import posixpath
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
 
 from switchboard.application.errors import ApplicationError, NotFound
@@ -203,12 +204,14 @@ class AmiClient:
 
     async def _dispatch(self, message: Message) -> None:
         action_id = message.get("ActionID", "")
-        if "Response" in message and action_id in self._pending:
-            self._pending[action_id].set_result(message)
-            return
         event = message.get("Event")
-        if event == "OriginateResponse" and action_id in self._originates:
-            self._originates[action_id].set_result(message)
+        if event is None and action_id in self._pending:
+            if not self._pending[action_id].done():
+                self._pending[action_id].set_result(message)
+            return
+        waiting = self._originates.get(action_id) if event == "OriginateResponse" else None
+        if waiting is not None and not waiting.done():
+            waiting.set_result(message)
         if event == "OriginateResponse" and message.get("Response") == "Failure" and action_id not in self._originates:
             await self._record(message, EventKind.HANGUP, cause="originate_failed")
         if event is not None:
@@ -247,8 +250,9 @@ class AmiClient:
         name = message.get("Event", "")
         self._seen[(channel, name)] += 1
         event_id = f"{channel}-{name}-{self._seen[(channel, name)]}"
+        event = CallEvent(event_id, call, kind, at=_stamp(message), **fields)  # type: ignore[arg-type]
         try:
-            outcome = await self.control.record_call_event(None, CallEvent(event_id, call, kind, **fields))  # type: ignore[arg-type]
+            outcome = await self.control.record_call_event(None, event)
         except NotFound:
             log.info("ami.unknown_call call=%s event=%s", call, name)
         except ApplicationError as error:
@@ -291,6 +295,14 @@ class AmiClient:
         finally:
             self._pending.pop(action_id, None)
             self._originates.pop(action_id, None)
+
+
+def _stamp(message: Message) -> datetime | None:
+    """``Timestamp: 1712345678.123456`` (manager.conf ``timestampevents = yes``): when it happened, for late events."""
+    try:
+        return datetime.fromtimestamp(float(message["Timestamp"]), UTC)
+    except (KeyError, ValueError, OverflowError):
+        return None
 
 
 def _extension(message: Message) -> str | None:
