@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import socket
@@ -261,6 +260,8 @@ def test_replies_and_arguments_as_asterisk_writes_them() -> None:
     )
 
 
-async def test_the_screen_pop_waits_for_nothing_but_the_ringing(container: Container) -> None:
-    assert container.agi is not None and container.agi.server.report_dial_events  # no AMI: FastAGI reports ringing
-    await asyncio.sleep(0)
+async def test_bootstrap_starts_fastagi_on_the_port_set_and_without_ami_it_reports_the_ringing(
+    container: Container, extra_settings: dict[str, object]
+) -> None:
+    assert container.agi is not None and container.ami is None
+    assert (container.agi.port, container.agi.server.report_dial_events) == (extra_settings["agi_port"], True)
