@@ -110,6 +110,7 @@ class FakeManager:
     username: str = "switchboard"
     secret: str = "s3cret-manager"
     originate: str = "Success"  # "Success", "Error" (refused at once) or "Failure" (the OriginateResponse)
+    originate_after_s: float = 0.0  # how long the operator's phone takes to answer (or to fail)
     port: int = 0
     actions: list[dict[str, str]] = field(default_factory=list)
     logins: int = 0
@@ -188,6 +189,8 @@ class FakeManager:
             writer.write(
                 f"Response: Success\r\nActionID: {action_id}\r\nMessage: Originate successfully queued\r\n\r\n".encode()
             )
+            await writer.drain()
+            await asyncio.sleep(self.originate_after_s)
             reason = "4" if self.originate == "Success" else "0"
             writer.write(
                 (

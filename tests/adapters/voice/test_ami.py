@@ -258,3 +258,23 @@ async def test_click_to_call_originates_through_ami(
         assert sent["Variable"] == f"SWITCHBOARD_CALL_ID={sent['ChannelId']}"
     else:
         assert dialled.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_an_originate_that_fails_after_the_wait_ends_the_outbound_call(
+    app_client: httpx.AsyncClient, desk: Desk, container: Container, manager: FakeManager, channel_id: int
+) -> None:
+    # given Asterisk that queues the Originate, and only later finds the operator's phone unreachable
+    assert container.ami is not None
+    container.ami.originator.wait_s = 0.05
+    manager.originate, manager.originate_after_s = "Failure", 0.3
+    await go(app_client, desk, "operator")
+    await settle(container)
+    # when olga clicks "call", she is told it is on its way
+    dialled = await app_client.post(
+        "/api/v1/voice/calls", headers=desk.as_("operator"), json={"number": "+79163334455"}
+    )
+    assert (dialled.status_code, dialled.json()["status"]) == (201, "dialing")
+    # then the late OriginateResponse: Failure ends the call
+    await until(lambda: status(app_client, desk, dialled.json()["id"], "ended"))
+    kept = await record(app_client, desk, dialled.json()["id"])
+    assert (kept["disposition"], kept["answered_at"], kept["talk_s"]) == ("missed", None, None)
