@@ -34,6 +34,8 @@ from switchboard.application.ports.files import FileStore
 from switchboard.application.routing.router import Router, RoutingElsewhere, engine_settings
 from switchboard.application.voice import CallControl
 from switchboard.config import Settings
+from switchboard.workers.agi import AgiWorker
+from switchboard.workers.ami import AmiWorker
 from switchboard.workers.delivery import DeliveryWorker
 from switchboard.workers.mail import MailWorker
 from switchboard.workers.relay import OutboxRelay
@@ -56,6 +58,8 @@ class Container:
     smpp: SmppWorker
     voice: VoiceWorker
     mail: MailWorker | None = None
+    agi: AgiWorker | None = None
+    ami: AmiWorker | None = None
     stopped: bool = False
 
     async def start(self, *, migrate: bool = False) -> None:
@@ -69,6 +73,9 @@ class Container:
         else:
             await self.routing.declare()
         await self.voice.start()
+        for asterisk in (self.ami, self.agi):
+            if asterisk is not None:
+                await asterisk.start()
         self.relay.start()
         if self.settings.delivery:
             await self.smpp.start()
@@ -93,6 +100,9 @@ class Container:
             await self.mail.stop()
         await self.delivery.stop()
         await self.smpp.stop()
+        for asterisk in (self.agi, self.ami):
+            if asterisk is not None:
+                await asterisk.stop()
         await self.voice.stop()
         await self.routing.stop()
         await self.relay.stop()
@@ -128,7 +138,16 @@ def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool 
     smpp.bind(services)
     delivery = DeliveryWorker(services, bus)
     inbox = SqlInbox(database)
-    return Container(settings, database, bus, services, outbox, inbox, relay, routing, delivery, smpp, voice, mail)
+    ami = AmiWorker(control, settings.ami_url, recordings_url=settings.ami_recordings_url) if settings.ami_url else None
+    control.originator = ami.originator if ami is not None else control.originator
+    agi = (
+        AgiWorker(control, settings.agi_host, settings.agi_port, report_dial_events=ami is None)
+        if settings.agi_port
+        else None
+    )
+    return Container(
+        settings, database, bus, services, outbox, inbox, relay, routing, delivery, smpp, voice, mail, agi, ami
+    )
 
 
 def connectors(files: FileStore, clock: Clock, smpp: SmppSessions | None = None) -> ConnectorRegistry:

@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     mail: bool = True  # this process polls the channels' IMAP mailboxes (and serves SMTP when smtp_port is set)
     voice_sweep_seconds: float = Field(default=5.0, ge=0, le=3600)  # close calls the PBX forgot; 0 = off
     sip_secret: str | None = Field(default=None, min_length=16)  # shared with the SIP proxy (Kamailio); None = off
+    agi_port: int = Field(default=0, ge=0, le=65535)  # FastAGI server for Asterisk; 0 = off
+    agi_host: str = "127.0.0.1"
+    ami_url: str = Field(
+        default="", pattern=r"^(ami://[^:@/]+:[^@/]*@[^/:]+(:\d{1,5})?/?)?$"
+    )  # ami://user:secret@host:port
+    ami_recordings_url: str = ""  # where Asterisk's MixMonitor files are served (http(s)://…/); "" = not reported
 
     @field_validator("custom_statuses")
     @classmethod
