@@ -221,7 +221,9 @@ async def test_a_channel_of_another_kind_is_refused(
 ) -> None:
     # given a Telegram channel on the desk's line
     made = await app_client.post(
-        "/api/v1/channels", headers=desk.as_("admin"), json={"kind": "telegram", "name": "Bot", "line_id": desk.line_id}
+        "/api/v1/channels",
+        headers=desk.as_("admin"),
+        json={"kind": "telegram", "name": "Bot", "line_id": desk.line_id, "secrets": {"bot_token": "1:test-token"}},
     )
     assert made.status_code == 201, made.text
     telegram = made.json()["id"]

@@ -95,7 +95,7 @@ async def test_good_rows_are_kept_bad_rows_reported_by_line_and_known_phones_mat
         "email:old@example.com",
     ]
     # and the created contacts carry every mapped field; the matched one keeps its city and gains the rest
-    found = await app_client.get(f"{API}/contacts", params={"phone": "+79161234567"}, headers=desk.as_("operator"))
+    found = await app_client.get(f"{API}/contacts", params={"phone": "+79161234567"}, headers=desk.as_("supervisor"))
     ivan = found.json()[0]
     assert {
         k: ivan[k] for k in ("name", "first_name", "last_name", "birth_date", "city", "address", "external_id")
@@ -110,11 +110,11 @@ async def test_good_rows_are_kept_bad_rows_reported_by_line_and_known_phones_mat
     }
     assert ivan["custom_fields"] == {"size": "L"}
     assert {i["value"] for i in ivan["identities"]} == {"+79161234567", "ivan@example.com"}
-    matched = (await app_client.get(f"{API}/contacts/{known.json()['id']}", headers=desk.as_("operator"))).json()
+    matched = (await app_client.get(f"{API}/contacts/{known.json()['id']}", headers=desk.as_("supervisor"))).json()
     assert (matched["city"], matched["address"], matched["birth_date"]) == ("Самара", "Баумана, 5", "1980-01-02")
     assert (matched["external_id"], matched["custom_fields"]) == ("crm-5", {"size": "M"})
     assert {i["value"] for i in matched["identities"]} == {"+74951112233", "old@example.com"}
-    petr = await app_client.get(f"{API}/contacts", params={"phone": "+79160001123"}, headers=desk.as_("operator"))
+    petr = await app_client.get(f"{API}/contacts", params={"phone": "+79160001123"}, headers=desk.as_("supervisor"))
     assert petr.json()[0]["address"] == "Ленина; корп. 2, 7" and len(petr.json()[0]["identities"]) == 2
     # and the bad rows wrote nothing: 2 contacts before, 2 created (Ivan, Pyotr)
     assert await count(container, tables.contacts) == 4
@@ -148,5 +148,5 @@ async def test_a_us_date_format_and_a_tab_delimiter(app_client: httpx.AsyncClien
         app_client, desk, data, ["name=name", "born=birth_date", "phone=phone"], delimiter="\\t", date_format="%m/%d/%Y"
     )
     assert answer.status_code == 200 and answer.json()["created"] == 1, answer.text
-    found = await app_client.get(f"{API}/contacts", params={"phone": "+16502530000"}, headers=desk.as_("operator"))
+    found = await app_client.get(f"{API}/contacts", params={"phone": "+16502530000"}, headers=desk.as_("supervisor"))
     assert found.json()[0]["birth_date"] == "1970-12-31"
