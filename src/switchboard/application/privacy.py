@@ -10,7 +10,7 @@ from switchboard.application.errors import NotFound
 from switchboard.domain.contacts import Contact
 from switchboard.domain.leads import Lead
 from switchboard.domain.operators import Role
-from switchboard.domain.privacy import mask_identity, mask_text
+from switchboard.domain.privacy import DOT, mask_identity, mask_text
 from switchboard.domain.timeline import TimelineEntry
 
 MASKED_FOR = frozenset({Role.OPERATOR})
@@ -28,7 +28,9 @@ def shown(principal: Principal, contact: Contact) -> Contact:
     # an unknown customer is named by the phone or email they wrote from: that name is masked with it
     pairs = zip(contact.identities, masked, strict=True)
     name = next((m.value for i, m in pairs if i.value == contact.name), contact.name)
-    return replace(contact, name=name, identities=masked)
+    # the address and birth date identify a person as surely as a phone: the reveal shows them
+    address = DOT * 3 if contact.address else contact.address
+    return replace(contact, name=name, identities=masked, address=address, birth_date=None)
 
 
 def shown_lead(principal: Principal, lead: Lead) -> Lead:
