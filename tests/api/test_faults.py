@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from switchboard.adapters.storage import tables as t
-from switchboard.adapters.storage.conversations import SqlMessages
+from switchboard.adapters.storage.intake import SqlIntakeStore
 from switchboard.bootstrap import Container, build
 from switchboard.config import load_settings
 from switchboard.web.app import create_app
@@ -57,13 +57,14 @@ async def test_database_lost_mid_request_gives_503_and_writes_nothing(
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         desk: Desk = await given_desk(container.services, client)
         # given the connection to the database breaks after the contact and conversation are written
-        original = SqlMessages.add
+        # (intake writes its messages with one statement per batch: the group commit)
+        original = SqlIntakeStore.add_messages
 
-        async def cut_then_add(self: SqlMessages, message: object) -> object:
+        async def cut_then_add(self: SqlIntakeStore, messages: object) -> object:
             await proxy.cut()
-            return await original(self, message)  # type: ignore[arg-type]
+            return await original(self, messages)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(SqlMessages, "add", cut_then_add)
+        monkeypatch.setattr(SqlIntakeStore, "add_messages", cut_then_add)
         # when a message arrives, then the answer is a 503 problem
         answer = await client.post(
             "/api/v1/inbound",
@@ -74,7 +75,7 @@ async def test_database_lost_mid_request_gives_503_and_writes_nothing(
         assert answer.headers["content-type"] == "application/problem+json"
         assert answer.json()["title"] == "Service unavailable"
         # and once the database is back, nothing of that request is there, and a retry succeeds once
-        monkeypatch.setattr(SqlMessages, "add", original)
+        monkeypatch.setattr(SqlIntakeStore, "add_messages", original)
         await proxy.restore()
         for table in (t.contacts, t.conversations, t.messages, t.leads, t.timeline):
             assert await _count(container, table) == 0, table.name

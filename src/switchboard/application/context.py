@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from switchboard.application.catalog_cache import CatalogCache
+from switchboard.application.group_commit import GroupCommit
 from switchboard.application.ports.clock import Clock
 from switchboard.application.ports.security import PasswordHasher, SessionSigner
 from switchboard.application.ports.storage import UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from switchboard.application.inbound import Inbound, IntakeResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,3 +24,4 @@ class Services:
     default_region: str = "RU"
     catalog: CatalogCache = field(default_factory=CatalogCache)
     custom_statuses: tuple[tuple[str, str], ...] = ()  # (name, effect: "out" | "last")
+    intake_queue: GroupCommit[Inbound, IntakeResult] = field(default_factory=GroupCommit)  # group commit

@@ -21,6 +21,7 @@ from switchboard.adapters.storage.catalog import (
 from switchboard.adapters.storage.contacts import SqlContacts
 from switchboard.adapters.storage.conversations import SqlConversations, SqlMessages, SqlTimeline
 from switchboard.adapters.storage.database import Database
+from switchboard.adapters.storage.intake import SqlIntakeStore
 from switchboard.adapters.storage.records import SqlAudit, SqlLeads
 from switchboard.adapters.storage.routing import SqlRouting
 from switchboard.application.ports.storage import Conflict, StorageUnavailable
@@ -88,6 +89,7 @@ class SqlUnitOfWork:
         self.tokens = SqlTokens(connection)
         self.audit = SqlAudit(connection)
         self.routing = SqlRouting(connection)
+        self.intake = SqlIntakeStore(connection, self._database.is_sqlite)
 
     def emit(self, event: Event, at: datetime) -> None:
         if self._read_only:
