@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import func, select
 
 from switchboard.adapters.storage import tables as t
 from switchboard.application.access import Principal
 from switchboard.application.errors import InvalidInput
+from switchboard.application.group_commit import GroupCommit, Pending
 from switchboard.application.intake import InboundMessage, IntakeResult, Sender, receive_message
 from switchboard.bootstrap import Container, build
 from switchboard.domain.operators import Role
@@ -149,3 +151,58 @@ async def test_two_writers_with_the_same_new_sender_at_once_make_one_contact(con
     assert sorted([mine.contact_created, theirs.contact_created]) == [False, True]
     assert await count(container, t.contacts) == 1
     assert await count(container, t.messages) == 2
+
+
+# --- the queue itself ------------------------------------------------------------------------------
+
+
+async def test_callers_that_arrive_during_a_write_share_the_next_one() -> None:
+    queue: GroupCommit[int, int] = GroupCommit()
+    written: list[list[int]] = []
+    gate = asyncio.Event()
+
+    async def write(batch: list[Pending[int, int]]) -> None:
+        written.append([p.item for p in batch])
+        if len(written) == 1:
+            await gate.wait()
+        for pending in batch:
+            pending.answer(pending.item * 10)
+
+    # when one caller's write is under way and three more arrive, one of whom gives up
+    first = asyncio.ensure_future(queue.submit(1, write))
+    await asyncio.sleep(0)
+    others = [asyncio.ensure_future(queue.submit(i, write)) for i in (2, 3, 4)]
+    await asyncio.sleep(0)
+    others[1].cancel()
+    gate.set()
+    # then the three waiting went out together, without the one who left, and each got its own answer
+    assert await first == 10
+    assert [await others[0], await others[2]] == [20, 40]
+    assert written == [[1], [2, 4]]
+    assert queue.batches == 2
+
+
+async def test_a_writer_that_fails_fails_its_callers_and_the_next_batch_still_goes() -> None:
+    queue: GroupCommit[int, int] = GroupCommit()
+
+    async def write(batch: list[Pending[int, int]]) -> None:
+        if batch[0].item == 1:
+            raise RuntimeError("disk full")
+        for pending in batch:
+            pending.answer(pending.item)
+
+    failed = asyncio.ensure_future(queue.submit(1, write))
+    await asyncio.sleep(0)
+    with pytest.raises(RuntimeError, match="disk full"):
+        await failed
+    assert await queue.submit(2, write) == 2
+
+
+async def test_a_caller_the_writer_forgets_is_told_rather_than_left_waiting() -> None:
+    queue: GroupCommit[int, int] = GroupCommit()
+
+    async def write(batch: list[Pending[int, int]]) -> None:
+        return None
+
+    with pytest.raises(RuntimeError, match="unanswered"):
+        await asyncio.wait_for(queue.submit(1, write), timeout=5)

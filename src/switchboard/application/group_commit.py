@@ -9,6 +9,7 @@ nothing waits (no timer). The writer exists only while there is work; no lifecyc
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -52,7 +53,8 @@ class GroupCommit(Generic[Item, Result]):
         pending: Pending[Item, Result] = Pending(item, loop.create_future())
         self._queue.append(pending)
         if self._writer is None or self._writer.done():
-            self._writer = loop.create_task(self._drain(write), name="group-commit")
+            # its own context: the batch is nobody's request (logs must not carry the first caller's id)
+            self._writer = loop.create_task(self._drain(write), name="group-commit", context=contextvars.Context())
         return await pending.future
 
     async def _drain(self, write: Writer[Item, Result]) -> None:
