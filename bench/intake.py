@@ -53,6 +53,7 @@ from bench.common import (
     migrate,
     run,
     run_load,
+    run_open_load,
     select_one_rate,
     switchboard_env,
     table,
@@ -78,6 +79,7 @@ class Options:
     drain_timeout: float
     seed: int
     profile: bool = False
+    rate: float | None = None  # open loop at this many messages per second (p99 at a given load)
 
 
 # --- the desk and the requests ------------------------------------------------------------------
@@ -310,7 +312,12 @@ async def bench_intake(backend: str, workers: int, options: Options) -> dict[str
             profile_path = Path(tempfile.gettempdir()) / f"sbbench-{the_plan.run_id}.pyspy"
             spy = start_profiler(server.pid, profile_path) if options.profile else None
             with CpuWindow(server.pid, db_name) as cpu:
-                result = await run_load(HOST, port, the_plan.measured, options.clients, keep_bodies=True)
+                if options.rate:
+                    result = await run_open_load(
+                        HOST, port, the_plan.measured, options.clients, options.rate, keep_bodies=True
+                    )
+                else:
+                    result = await run_load(HOST, port, the_plan.measured, options.clients, keep_bodies=True)
             layers = stop_profiler(spy, profile_path)
             unpublished, drain_s = await wait_published(url, options.drain_timeout)
             after = await counts(url, the_plan.run_id)
@@ -331,6 +338,7 @@ async def bench_intake(backend: str, workers: int, options: Options) -> dict[str
         "backend": backend,
         "workers": workers,
         "clients": options.clients,
+        "offered_per_s": options.rate,  # None: closed loop (as fast as answers come)
         "n": options.n,
         "msgs_per_s": round(result.rate, 1),
         "p50_ms": round(result.p50, 2),
@@ -529,6 +537,9 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--new-share", type=float, default=0.5, help="share of messages from new senders (0.5)")
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--quick", action="store_true", help="a small run for smoke testing (< 30 s)")
+    parser.add_argument(
+        "--rate", type=float, default=None, help="open loop: offer this many messages/s (p99 at that load)"
+    )
     parser.add_argument("--profile", action="store_true", help="sample the server with py-spy: CPU share per layer")
     args = parser.parse_args(argv)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -547,6 +558,7 @@ def parse(argv: list[str] | None = None) -> Options:
         drain_timeout=15.0,
         seed=args.seed,
         profile=args.profile,
+        rate=args.rate,
     )
 
 
