@@ -67,7 +67,12 @@ class SqlUnitOfWork:
             self._locked = True
         try:
             self._connection = await self._database.engine.connect()
-            await self._connection.begin()
+            if self._read_only and not self._database.is_sqlite:
+                # READ COMMITTED gives every statement its own snapshot anyway: BEGIN and ROLLBACK
+                # around reads are two round trips that buy nothing
+                await self._connection.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                await self._connection.begin()
         except BaseException as error:
             await self._release()
             mapped = translate(error)
