@@ -402,38 +402,55 @@ async def measure(url: str, backend: str, base: Base, options: Options, rng: ran
 
         latencies, seconds = await timed(phones, ceiling, options.warmup_s)
         records.append(figures("ceiling_pk_read", backend, base, latencies, seconds, ceiling))
-        records.append(await plans(container, backend, base, sql))
+        typical = rng.randrange(1, base.contacts + 1)
+        channel = base.channels[-1][1]
+        busiest_card = f"lookup of the busiest contact ({base.busiest_messages} messages)"
+        records.append(
+            await plans(
+                container,
+                backend,
+                base,
+                {
+                    busiest_card: lambda: sql(phone(base.busiest)),
+                    f"lookup of a random contact ({typical})": lambda: sql(phone(typical)),
+                    f"the busiest contact's {channel} page": lambda: contact_timeline(
+                        services, operator, base.busiest, 50, None, channel
+                    ),
+                },
+            )
+        )
     finally:
         await container.stop(drain_seconds=1)
     return records
 
 
-async def plans(container: Any, backend: str, base: Base, sql: Any) -> dict[str, Any]:
-    """EXPLAIN of every statement the lookup ran, captured as it was executed (the busiest contact)."""
+async def plans(container: Any, backend: str, base: Base, lookups: dict[str, Any]) -> dict[str, Any]:
+    """EXPLAIN of every statement each lookup ran, captured as it was executed."""
     from sqlalchemy import event
 
-    captured: list[tuple[str, Any]] = []
+    captured: list[tuple[str, str, Any]] = []
+    who = ""
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
         if statement.lstrip().upper().startswith("SELECT"):
-            captured.append((statement, parameters))
+            captured.append((who, statement, parameters))
 
     sync_engine = container.database.engine.sync_engine
     event.listen(sync_engine, "before_cursor_execute", capture)
     try:
-        await sql(phone(base.busiest))
+        for who, lookup in lookups.items():  # noqa: B007 - ``who`` labels what ``capture`` sees
+            await lookup()
     finally:
         event.remove(sync_engine, "before_cursor_execute", capture)
     prefix = "EXPLAIN (ANALYZE, BUFFERS) " if backend == "postgresql" else "EXPLAIN QUERY PLAN "
     explained = []
     async with container.database.engine.connect() as connection:
-        for statement, parameters in captured:
+        for label, statement, parameters in captured:
             result = await connection.exec_driver_sql(prefix + statement, parameters)
             rows = [" | ".join(str(v) for v in row) for row in result]
-            explained.append({"sql": " ".join(statement.split()), "plan": rows})
-    log(f"\n{backend}: plans of the lookup's statements (busiest contact, {base.busiest_messages} messages)")
+            explained.append({"lookup": label, "sql": " ".join(statement.split()), "plan": rows})
     for item in explained:
-        log(f"  {item['sql'][:300]}")
+        log(f"\n{backend}, {item['lookup']}:\n  {item['sql'][:300]}")
         for line in item["plan"]:
             log(f"      {line}")
     scans = [line for item in explained for line in item["plan"] if _full_scan(line)]
