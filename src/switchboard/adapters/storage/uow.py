@@ -31,6 +31,8 @@ _UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, OSError, TimeoutE
 
 
 RETRYABLE = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+# connection exception, insufficient resources ("too many clients already"), shutting down
+UNREACHABLE = ("08", "53", "57P")
 
 
 def _sqlstate(error: BaseException) -> str | None:
@@ -43,8 +45,11 @@ def _sqlstate(error: BaseException) -> str | None:
 
 def translate(error: BaseException) -> BaseException | None:
     """Map a driver error to the port's vocabulary; None when it is not a storage matter."""
-    if isinstance(error, IntegrityError) or _sqlstate(error) in RETRYABLE:
+    code = _sqlstate(error)
+    if isinstance(error, IntegrityError) or code in RETRYABLE:
         return Conflict(str(getattr(error, "orig", error)))
+    if code is not None and code.startswith(UNREACHABLE):
+        return StorageUnavailable(f"the database refused the connection ({code})")
     if isinstance(error, _UNAVAILABLE):
         return StorageUnavailable(type(error).__name__)
     if isinstance(error, DBAPIError) and error.connection_invalidated:
