@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import json
 import random
@@ -351,6 +352,8 @@ async def measure(url: str, backend: str, base: Base, options: Options, rng: ran
     await container.start()
     try:
         app = create_app(container, manage_lifecycle=False)
+        gc.collect()
+        gc.freeze()  # as the server does once its app is built (switchboard/asgi.py)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             login = await client.post("/api/v1/auth/login", json={"login": "bench-operator", "password": PASSWORD})
