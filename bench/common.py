@@ -233,6 +233,55 @@ async def run_load(
     )
 
 
+async def run_open_load(
+    host: str, port: int, requests: Sequence[bytes], clients: int, rate: float, *, keep_bodies: bool = False
+) -> LoadResult:
+    """Send request i at ``i / rate`` seconds on whichever of ``clients`` connections is free (open loop).
+
+    Latency counts from the moment the request was due, so waiting for a free connection or for a
+    slow server is in it (no coordinated omission). This is how a p99 at a given arrival rate is
+    measured; the closed loop of ``run_load`` measures the most a server can take, where by Little's
+    law the mean latency is simply clients / rate.
+    """
+    n = len(requests)
+    latencies: list[float] = [0.0] * n
+    statuses: list[int] = [0] * n
+    bodies: list[bytes | None] = [None] * n
+    free: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(min(clients, n) or 1):
+        free.put_nowait(await Connection.open(host, port))
+    clock = time.perf_counter
+
+    async def one(i: int, due: float) -> None:
+        delay = due - clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        connection = await free.get()
+        try:
+            status, body = await connection.send(requests[i])
+        except (OSError, asyncio.IncompleteReadError, HttpError, ValueError):
+            status, body = 0, b""
+            connection.closing = True
+        if connection.closing:
+            await connection.close()
+            connection = await Connection.open(host, port)
+        free.put_nowait(connection)
+        latencies[i] = (clock() - due) * 1000
+        statuses[i] = status
+        if keep_bodies:
+            bodies[i] = body
+
+    cpu_before = _own_cpu()
+    started = clock()
+    await asyncio.gather(*(one(i, started + i / rate) for i in range(n)))
+    seconds = clock() - started
+    while not free.empty():
+        await free.get_nowait().close()
+    return LoadResult(
+        n, clients, seconds, sorted(latencies), Counter(statuses), statuses, bodies, _own_cpu() - cpu_before
+    )
+
+
 def _own_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -441,6 +490,54 @@ async def hello_app(scope: dict[str, Any], receive: Callable[..., Any], send: Ca
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class AsgiCaller:
+    """Calls an ASGI app in process with the least client work: a scope, one body message, the answer
+    collected. Measures the app (middleware, routing, validation, the use case, the database), not an
+    HTTP client library."""
+
+    def __init__(self, app: Callable[..., Any], headers: dict[str, str] | None = None) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+
+    async def get(self, path: str, query: str = "") -> tuple[int, bytes]:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": [(b"host", b"bench"), *self.headers],
+            "client": ("127.0.0.1", 50000),
+            "server": ("bench", 80),
+            "state": {},
+        }
+        status = 0
+        chunks: list[bytes] = []
+        sent = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await asyncio.Event().wait()  # the client never disconnects
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, send)
+        return status, b"".join(chunks)
 
 
 # --- databases ----------------------------------------------------------------------------------

@@ -26,7 +26,10 @@ import asyncio
 import json
 import os
 import random
+import signal
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -50,6 +53,7 @@ from bench.common import (
     migrate,
     run,
     run_load,
+    run_open_load,
     select_one_rate,
     switchboard_env,
     table,
@@ -74,6 +78,8 @@ class Options:
     select_seconds: float
     drain_timeout: float
     seed: int
+    profile: bool = False
+    rate: float | None = None  # open loop at this many messages per second (p99 at a given load)
 
 
 # --- the desk and the requests ------------------------------------------------------------------
@@ -245,6 +251,47 @@ async def warm_up(port: int, requests: list[bytes], clients: int, server: Server
     raise RuntimeError(f"warm-up: {len(pending)} messages never accepted\n{server.output()}")
 
 
+# --- where the time goes (--profile) -------------------------------------------------------------
+
+# Stacks of the event loop's thread are put in the first layer whose frame they contain (py-spy raw
+# output, one stack per line). aiosqlite's driver threads are left out: py-spy cannot tell their
+# waiting from their working on this machine; the server's total CPU is measured from /proc anyway.
+LAYERS = (
+    ("group commit: the batch's SQL and its rows", ("write_batch",)),
+    ("outbox relay: publish and mark", ("OutboxRelay._run",)),
+    ("intake use case: check, normalise, queue", ("receive_message",)),
+    ("web: uvicorn, middleware, FastAPI, pydantic, auth", ("run_asgi",)),
+)
+REST = "event loop, sockets, the rest"
+
+
+def start_profiler(pid: int, path: Path) -> subprocess.Popen[bytes] | None:
+    spy = VENV_BIN / "py-spy"
+    if not spy.exists():
+        log("--profile: py-spy is not installed (make install); skipped")
+        return None
+    argv = [str(spy), "record", "-p", str(pid), "-s", "-r", "100", "-f", "raw", "-o", str(path), "-d", "3600"]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_profiler(spy: subprocess.Popen[bytes] | None, path: Path) -> dict[str, float]:
+    """Share of the server's sampled CPU per layer."""
+    if spy is None:
+        return {}
+    spy.send_signal(signal.SIGINT)
+    spy.wait(timeout=60)
+    samples: dict[str, int] = dict.fromkeys([name for name, _ in LAYERS] + [REST], 0)
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if "_connection_worker_thread" in stack:
+            continue
+        layer = next((name for name, marks in LAYERS if any(m in stack for m in marks)), REST)
+        samples[layer] += int(count)
+    path.unlink(missing_ok=True)
+    total = sum(samples.values()) or 1
+    return {name: round(n / total * 100, 1) for name, n in samples.items()}
+
+
 # --- one configuration --------------------------------------------------------------------------
 
 
@@ -262,8 +309,16 @@ async def bench_intake(backend: str, workers: int, options: Options) -> dict[str
             await server.wait_ready("/readyz")
             await warm_up(port, the_plan.warmup, options.clients, server)
             db_name = database_name(url) if backend == "postgresql" else ""
+            profile_path = Path(tempfile.gettempdir()) / f"sbbench-{the_plan.run_id}.pyspy"
+            spy = start_profiler(server.pid, profile_path) if options.profile else None
             with CpuWindow(server.pid, db_name) as cpu:
-                result = await run_load(HOST, port, the_plan.measured, options.clients, keep_bodies=True)
+                if options.rate:
+                    result = await run_open_load(
+                        HOST, port, the_plan.measured, options.clients, options.rate, keep_bodies=True
+                    )
+                else:
+                    result = await run_load(HOST, port, the_plan.measured, options.clients, keep_bodies=True)
+            layers = stop_profiler(spy, profile_path)
             unpublished, drain_s = await wait_published(url, options.drain_timeout)
             after = await counts(url, the_plan.run_id)
             if result.errors:
@@ -283,6 +338,7 @@ async def bench_intake(backend: str, workers: int, options: Options) -> dict[str
         "backend": backend,
         "workers": workers,
         "clients": options.clients,
+        "offered_per_s": options.rate,  # None: closed loop (as fast as answers come)
         "n": options.n,
         "msgs_per_s": round(result.rate, 1),
         "p50_ms": round(result.p50, 2),
@@ -324,6 +380,7 @@ async def bench_intake(backend: str, workers: int, options: Options) -> dict[str
         "cpus": CPUS,
         "target_msgs_per_s": TARGETS[backend],
         "target_p99_ms": TARGET_P99_MS,
+        "profile_pct": layers,  # --profile: share of the server's CPU samples per layer (py-spy)
     }
     record["consistent"] = (
         record["lost"] == 0
@@ -480,6 +537,10 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--new-share", type=float, default=0.5, help="share of messages from new senders (0.5)")
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--quick", action="store_true", help="a small run for smoke testing (< 30 s)")
+    parser.add_argument(
+        "--rate", type=float, default=None, help="open loop: offer this many messages/s (p99 at that load)"
+    )
+    parser.add_argument("--profile", action="store_true", help="sample the server with py-spy: CPU share per layer")
     args = parser.parse_args(argv)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     for backend in backends:
@@ -496,6 +557,8 @@ def parse(argv: list[str] | None = None) -> Options:
         select_seconds=0.5 if args.quick else 2.0,
         drain_timeout=15.0,
         seed=args.seed,
+        profile=args.profile,
+        rate=args.rate,
     )
 
 
@@ -505,6 +568,10 @@ def main(argv: list[str] | None = None) -> int:
     records = run(main_async(options))
     log("")
     log(summary(records))
+    for r in records:
+        if r.get("profile_pct"):
+            shares = ", ".join(f"{name} {pct}%" for name, pct in r["profile_pct"].items())
+            log(f"where the server's CPU went ({r['backend']}, {r['workers']} worker(s)): {shares}")
     log(f"\n{CPUS} CPUs; took {time.perf_counter() - started:.0f} s")
     intake = [r for r in records if r["kind"] == "intake"]
     return 0 if all(r["consistent"] for r in intake) else 1

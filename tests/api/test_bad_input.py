@@ -623,3 +623,18 @@ async def test_a_number_past_the_databases_range_is_a_422_not_a_500(
         answer = await client.request(method.upper(), path, params=params, json=body, headers=desk.as_(who))
     assert answer.status_code == 422, answer.text
     assert answer.json()["field"] == field
+
+
+async def test_the_timeline_of_a_contact_that_does_not_exist_is_a_404_and_of_one_without_history_empty(
+    app_client: httpx.AsyncClient, desk: Desk
+) -> None:
+    # given a contact made by hand, who has written nothing yet
+    made = await app_client.post("/api/v1/contacts", json={"name": "Тихий"}, headers=desk.as_("operator"))
+    assert made.status_code == 201, made.text
+    quiet = made.json()["id"]
+    # when their timeline and that of a contact who does not exist are asked for
+    empty = await app_client.get(f"/api/v1/contacts/{quiet}/timeline", headers=desk.as_("operator"))
+    missing = await app_client.get(f"/api/v1/contacts/{quiet + 1000}/timeline", headers=desk.as_("operator"))
+    # then the first is an empty page and the second a 404 naming the contact
+    assert (empty.status_code, empty.json()) == (200, {"items": [], "next_before_id": None})
+    assert_problem(missing, problem(404, "Not found", f"contact {quiet + 1000} does not exist"))

@@ -73,8 +73,11 @@ async def test_profile_fields_are_edited_validated_and_shown_on_the_card(
     edited = await app_client.patch(f"{API}/contacts/{made['id']}", headers=desk.as_("operator"), json=patch)
     # then the card shows them normalized; an undated consent is dated now; custom fields are merged
     assert edited.status_code == 200, edited.text
-    card = (await app_client.get(f"{API}/contacts/{made['id']}", headers=desk.as_("operator"))).json()
-    assert card == edited.json()
+    shown = (await app_client.get(f"{API}/contacts/{made['id']}", headers=desk.as_("operator"))).json()
+    assert shown == edited.json()
+    # the operator sees the address masked and no birth date (the reveal shows them); a supervisor sees all
+    assert (shown["address"], shown["birth_date"]) == ("•••", None)
+    card = (await app_client.get(f"{API}/contacts/{made['id']}", headers=desk.as_("supervisor"))).json()
     assert {k: card[k] for k in patch} == {
         **patch,
         "first_name": "Иван",

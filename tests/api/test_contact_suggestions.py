@@ -9,7 +9,7 @@ import httpx
 from switchboard.application.duplicates import duplicate_candidates
 from switchboard.application.suggestions import save_suggestions
 from switchboard.bootstrap import Container
-from tests.support.desk import Desk
+from tests.support.desk import Desk, inbound
 
 API = "/api/v1"
 
@@ -95,3 +95,23 @@ async def test_suggestions_refuse_a_bad_score_and_an_unknown_contact(app_client:
     assert (bad.status_code, bad.json()["field"]) == (422, "min_score")
     missing = await app_client.get(f"{API}/contacts/999/suggestions", headers=desk.as_("operator"))
     assert missing.status_code == 404 and missing.json()["detail"] == "contact 999 does not exist"
+
+
+async def test_contacts_the_intake_creates_carry_the_name_key_suggestions_search_by(
+    app_client: httpx.AsyncClient, desk: Desk
+) -> None:
+    # given two customers who wrote through the API channel with one name in two scripts
+    for phone, name in (("+79161110101", "Юлия Щукина"), ("+79161110102", "Yulia Shchukina")):
+        posted = await app_client.post(
+            "/api/v1/inbound",
+            headers=desk.as_("integration"),
+            json=inbound(desk.channel_id, "hi", phone=phone, name=name),
+        )
+        assert posted.status_code == 201, posted.text
+    found = await app_client.get("/api/v1/contacts", params={"phone": "+79161110101"}, headers=desk.as_("supervisor"))
+    # when the card asks for suggestions, then the other spelling is one
+    suggestions = await app_client.get(
+        f"/api/v1/contacts/{found.json()[0]['id']}/suggestions", headers=desk.as_("supervisor")
+    )
+    assert suggestions.status_code == 200, suggestions.text
+    assert [s["contact"]["name"] for s in suggestions.json()] == ["Yulia Shchukina"]

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from switchboard.adapters.storage import tables as t
-from switchboard.adapters.storage.conversations import SqlMessages
+from switchboard.adapters.storage.intake import SqlIntakeStore
 from switchboard.bootstrap import Container, build
 from switchboard.config import load_settings
 from switchboard.web.app import create_app
@@ -57,13 +59,14 @@ async def test_database_lost_mid_request_gives_503_and_writes_nothing(
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         desk: Desk = await given_desk(container.services, client)
         # given the connection to the database breaks after the contact and conversation are written
-        original = SqlMessages.add
+        # (intake writes its messages with one statement per batch: the group commit)
+        original = SqlIntakeStore.add_messages
 
-        async def cut_then_add(self: SqlMessages, message: object) -> object:
+        async def cut_then_add(self: SqlIntakeStore, messages: object) -> object:
             await proxy.cut()
-            return await original(self, message)  # type: ignore[arg-type]
+            return await original(self, messages)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(SqlMessages, "add", cut_then_add)
+        monkeypatch.setattr(SqlIntakeStore, "add_messages", cut_then_add)
         # when a message arrives, then the answer is a 503 problem
         answer = await client.post(
             "/api/v1/inbound",
@@ -74,7 +77,7 @@ async def test_database_lost_mid_request_gives_503_and_writes_nothing(
         assert answer.headers["content-type"] == "application/problem+json"
         assert answer.json()["title"] == "Service unavailable"
         # and once the database is back, nothing of that request is there, and a retry succeeds once
-        monkeypatch.setattr(SqlMessages, "add", original)
+        monkeypatch.setattr(SqlIntakeStore, "add_messages", original)
         await proxy.restore()
         for table in (t.contacts, t.conversations, t.messages, t.leads, t.timeline):
             assert await _count(container, table) == 0, table.name
@@ -123,3 +126,30 @@ async def test_request_id_is_echoed_and_generated(app_client: httpx.AsyncClient)
     assert given.headers["x-request-id"] == "abc-123-def-456"
     made = await app_client.get("/healthz", headers={"x-request-id": "bad id!"})
     assert len(made.headers["x-request-id"]) == 32
+
+
+@pytest.mark.postgres
+async def test_a_database_refusing_connections_gives_503_not_500(postgresql_url: str) -> None:
+    # given a server that refuses this service's connections, as PostgreSQL does when it has too many
+    # clients (SQLSTATE 53300; here a role allowed no connections at all)
+    role = f"sb_refused_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(make_url(postgresql_url).set(drivername="postgresql").render_as_string(False))
+    await admin.execute(f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 0')
+    settings = load_settings(
+        database_url=make_url(postgresql_url).set(username=role).render_as_string(hide_password=False),
+        bus_url="memory://",
+        routing=False,
+    )
+    container = build(settings, clock=ManualClock(), fast_hashing=True)
+    try:
+        app = create_app(container, manage_lifecycle=False)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            # when a request needs the database
+            answer = await client.get("/api/v1/contacts", headers={"authorization": "Bearer sbt_any"})
+        # then the answer says the service is unavailable, as for a database that is down
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["title"] == "Service unavailable"
+    finally:
+        await container.database.dispose()
+        await admin.execute(f'DROP ROLE "{role}"')
+        await admin.close()

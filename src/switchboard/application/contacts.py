@@ -183,8 +183,11 @@ async def contact_timeline(
     """Newest first; ``before_id`` is the cursor of the next page."""
     require_role(principal, *STAFF)
     async with services.uow(read_only=True) as uow:
-        live(await uow.contacts.get(contact_id), contact_id)
-        return await uow.timeline.page(contact_id, limit, before_id, channel_kind)
+        entries = await uow.timeline.page(contact_id, limit, before_id, channel_kind)
+        # the contact is read only when the page is empty: a page proves it exists (and is not merged away)
+        if not entries:
+            live(await uow.contacts.get(contact_id), contact_id)
+        return entries
 
 
 async def add_identity(

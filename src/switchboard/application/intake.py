@@ -6,17 +6,17 @@ Everything happens in one unit of work, so a failure leaves nothing behind; a re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from switchboard.application.access import Principal, require_role
 from switchboard.application.context import Services
-from switchboard.application.errors import InvalidInput, NotFound
+from switchboard.application.errors import InvalidInput
+from switchboard.application.inbound import Inbound, InboundMessage, IntakeResult, Sender, route
+from switchboard.application.intake_batch import Batch, write_batch
 from switchboard.application.ports.storage import Conflict, NewMessage, UnitOfWork
 from switchboard.domain.channels import Channel, ChannelKind
 from switchboard.domain.contacts import ContactTier, display_name
 from switchboard.domain.conversation import (
-    Attachment,
     AuthorKind,
     Conversation,
     ConversationAction,
@@ -44,37 +44,7 @@ from switchboard.domain.timeline import summarize
 
 MAX_BODY = 64_000
 
-
-@dataclass(frozen=True, slots=True)
-class Sender:
-    name: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    external_kind: IdentityKind | None = None
-    external_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class InboundMessage:
-    channel_id: int
-    sender: Sender
-    body: str
-    external_id: str | None = None
-    attachments: tuple[Attachment, ...] = ()
-    source: Source = field(default_factory=Source)
-    language: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class IntakeResult:
-    contact_id: int
-    conversation_id: int
-    message_id: int
-    contact_created: bool
-    conversation_opened: bool
-    lead_id: int | None
-    lead_created: bool
-    duplicate: bool
+__all__ = ["InboundMessage", "IntakeResult", "Sender", "check_inbound", "receive_message"]
 
 
 def check_inbound(message: InboundMessage, default_region: str) -> list[Identity]:
@@ -105,12 +75,27 @@ async def receive_message(
 ) -> IntakeResult:
     """Store one inbound message.
 
-    The first try trusts the unique (channel, external id) constraint instead of reading first:
-    a repeat or a concurrent twin makes it fail as a whole (Conflict), and the second try answers
-    from what is stored. ``kind`` restricts which channels the caller may write into.
+    Messages that arrive together share one transaction (group commit, ``intake_batch``); the
+    answer is the one storing them one after another would give. ``kind`` restricts which
+    channels the caller may write into.
     """
     require_role(principal, Role.INTEGRATION, Role.ADMIN)
     identities = check_inbound(message, services.default_region)
+
+    async def write(batch: Batch) -> None:
+        await write_batch(services, batch, lambda inbound: receive_alone(services, inbound))
+
+    return await services.intake_queue.submit(Inbound(message, identities, kind), write)
+
+
+async def receive_alone(services: Services, inbound: Inbound) -> IntakeResult:
+    """Store one message in its own transaction.
+
+    The first try trusts the unique (channel, external id) constraint instead of reading first:
+    a repeat or a concurrent twin makes it fail as a whole (Conflict), and the second try answers
+    from what is stored.
+    """
+    message, identities, kind = inbound.message, inbound.identities, inbound.kind
     try:
         return await _receive_once(services, message, identities, kind, replay=False)
     except Conflict:
@@ -127,7 +112,7 @@ async def _receive_once(
 ) -> IntakeResult:
     now = services.clock.now()
     async with services.uow() as uow:
-        channel, line = await _route(services, uow, message.channel_id, kind, now)
+        channel, line = await route(services, uow, message.channel_id, kind, now)
         if replay and message.external_id:
             earlier = await _earlier_delivery(uow, channel, message.external_id)
             if earlier is not None:
@@ -165,22 +150,6 @@ async def _receive_once(
         )
         await uow.commit()
     return IntakeResult(contact_id, conversation.id, stored.id, created, opened, lead_id, lead_id is not None, False)
-
-
-async def _route(
-    services: Services, uow: UnitOfWork, channel_id: int, kind: ChannelKind | None, now: datetime
-) -> tuple[Channel, Line]:
-    found = await services.catalog.route(uow, channel_id, now)
-    if found is None or not found[0].active:
-        raise InvalidInput(f"channel {channel_id} does not exist or is switched off", field="channel_id")
-    channel, line = found
-    if kind is not None and channel.kind is not kind:
-        raise InvalidInput(
-            f"channel {channel.id} is a {channel.kind.value} channel, not {kind.value}", field="channel_id"
-        )
-    if line is None:
-        raise NotFound(f"line {channel.line_id} of channel {channel.id} does not exist")
-    return channel, line
 
 
 async def _split(

@@ -71,6 +71,7 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
         docs_url=f"{API}/docs",
         redoc_url=None,
         lifespan=lifespan,
+        telemetry={"tracing": False, "metrics": False, "logs": False},  # unused here; its per-request check costs
     )
     app.state.container = container
     app.state.principals = PrincipalCache()

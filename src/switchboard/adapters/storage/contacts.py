@@ -191,13 +191,11 @@ class SqlContacts:
         conditions: list[ColumnElement[bool]] = []
         for kind, value in ((IdentityKind.PHONE, query.phone), (IdentityKind.EMAIL, query.email)):
             if value:
-                conditions.append(
-                    exists().where(
-                        t.identities.c.contact_id == t.contacts.c.id,
-                        t.identities.c.kind == kind.value,
-                        t.identities.c.value == value,
-                    )
+                # IN, not a correlated EXISTS: SQLite would scan every contact (bench/timeline.py plans)
+                owner = select(t.identities.c.contact_id).where(
+                    t.identities.c.kind == kind.value, t.identities.c.value == value
                 )
+                conditions.append(t.contacts.c.id.in_(owner))
         if query.name:
             pattern = "%" + searchable(query.name).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             conditions.append(t.contacts.c.search_name.like(pattern, escape="\\"))

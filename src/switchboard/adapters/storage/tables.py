@@ -275,6 +275,7 @@ timeline = Table(
     Column("occurred_at", UTCDateTime, nullable=False),
     Column("summary", String(500), nullable=False),
     Index(None, "contact_id", "id"),
+    Index(None, "contact_id", "channel_kind", "id"),  # the timeline filtered by channel (0007_perf)
 )
 
 notes = Table(

@@ -24,6 +24,7 @@ from switchboard.adapters.storage.conversations import SqlConversations, SqlMess
 from switchboard.adapters.storage.database import Database
 from switchboard.adapters.storage.deliveries import SqlDeliveries
 from switchboard.adapters.storage.desk import SqlCannedResponses, SqlFloor, SqlNotes
+from switchboard.adapters.storage.intake import SqlIntakeStore
 from switchboard.adapters.storage.merges import SqlMerges, SqlSuggestions
 from switchboard.adapters.storage.records import SqlAudit, SqlLeads
 from switchboard.adapters.storage.routing import SqlRouting
@@ -35,6 +36,8 @@ _UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, OSError, TimeoutE
 
 
 RETRYABLE = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+# connection exception, insufficient resources ("too many clients already"), shutting down
+UNREACHABLE = ("08", "53", "57P")
 
 
 def _sqlstate(error: BaseException) -> str | None:
@@ -47,8 +50,11 @@ def _sqlstate(error: BaseException) -> str | None:
 
 def translate(error: BaseException) -> BaseException | None:
     """Map a driver error to the port's vocabulary; None when it is not a storage matter."""
-    if isinstance(error, IntegrityError) or _sqlstate(error) in RETRYABLE:
+    code = _sqlstate(error)
+    if isinstance(error, IntegrityError) or code in RETRYABLE:
         return Conflict(str(getattr(error, "orig", error)))
+    if code is not None and code.startswith(UNREACHABLE):
+        return StorageUnavailable(f"the database refused the connection ({code})")
     if isinstance(error, _UNAVAILABLE):
         return StorageUnavailable(type(error).__name__)
     if isinstance(error, DBAPIError) and error.connection_invalidated:
@@ -71,7 +77,12 @@ class SqlUnitOfWork:
             self._locked = True
         try:
             self._connection = await self._database.engine.connect()
-            await self._connection.begin()
+            if self._read_only and not self._database.is_sqlite:
+                # READ COMMITTED gives every statement its own snapshot anyway: BEGIN and ROLLBACK
+                # around reads are two round trips that buy nothing
+                await self._connection.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                await self._connection.begin()
         except BaseException as error:
             await self._release()
             mapped = translate(error)
@@ -102,6 +113,7 @@ class SqlUnitOfWork:
         self.notes = SqlNotes(connection)
         self.canned = SqlCannedResponses(connection)
         self.floor = SqlFloor(connection)
+        self.intake = SqlIntakeStore(connection, self._database.is_sqlite)
 
     def emit(self, event: Event, at: datetime) -> None:
         if self._read_only:

@@ -83,6 +83,27 @@ class TokenRecord:
     user_id: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class NewLead:
+    contact_id: int
+    conversation_id: int
+    title: str
+    automatic: bool
+    at: datetime
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    contact_id: int
+    kind: str
+    ref_id: int
+    occurred_at: datetime
+    summary: str
+    conversation_id: int | None = None
+    channel_kind: str | None = None
+
+
 class ContactRepository(Protocol):
     async def add(self, name: str, tier: ContactTier, at: datetime, fields: Mapping[str, Any] | None = None) -> Contact:
         """A new contact; ``fields`` are checked profile fields (``domain.contacts.check_fields``)."""
@@ -309,6 +330,28 @@ class FloorRepository(Protocol):
     async def opened_since(self, since: datetime) -> list[ConversationTimes]: ...
 
 
+class IntakeStore(Protocol):
+    """Set-based writes for a batch of inbound messages (group commit): one round trip per table.
+
+    ``add_*`` return the new ids in the order of the rows given.
+    """
+
+    async def delivered(self, keys: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
+        """Which (channel id, external id) pairs are already stored."""
+
+    async def latest_conversations(self, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], Conversation]:
+        """The latest conversation of each (contact id, channel id) pair that has one, locked for update."""
+
+    async def add_contacts(self, contacts: Sequence[tuple[str, ContactTier, datetime]]) -> list[int]: ...
+    async def add_identities(self, identities: Sequence[tuple[int, Identity, datetime]]) -> None: ...
+    async def add_conversations(self, conversations: Sequence[Conversation]) -> list[int]: ...
+    async def save_conversations(self, conversations: Sequence[Conversation]) -> None: ...
+    async def add_messages(self, messages: Sequence[NewMessage]) -> list[int]: ...
+    async def add_leads(self, leads: Sequence[NewLead]) -> list[int]: ...
+    async def add_timeline(self, rows: Sequence[TimelineRow]) -> None:
+        """Rows are stored in the order given (the timeline is ordered by id)."""
+
+
 class UnitOfWork(Protocol):
     contacts: ContactRepository
     conversations: ConversationRepository
@@ -330,6 +373,7 @@ class UnitOfWork(Protocol):
     notes: NoteRepository
     canned: CannedResponseRepository
     floor: FloorRepository
+    intake: IntakeStore
 
     def emit(self, event: Event, at: datetime) -> None:
         """Queue an event; it is written to the outbox by ``commit``."""

@@ -1,0 +1,195 @@
+"""Set-based writes for a batch of inbound messages (group commit): one statement per table, not per message.
+
+Each ``add_*`` inserts many rows with one multi-row ``INSERT … RETURNING`` whose ids come back in
+the order of the rows given (SQLAlchemy's ``sort_by_parameter_order``), so callers can pair them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchboard.adapters.storage import tables as t
+from switchboard.adapters.storage.contacts import match_name, searchable
+from switchboard.adapters.storage.conversations import conversation_from_row, source_values
+from switchboard.application.ports.storage import NewLead, NewMessage, TimelineRow
+from switchboard.domain.contacts import ContactTier
+from switchboard.domain.conversation import Conversation
+from switchboard.domain.identity import Identity
+from switchboard.domain.leads import LeadStatus
+
+_SAVE = (
+    update(t.conversations)
+    .where(t.conversations.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        assignee_id=bindparam("b_assignee_id"),
+        closed_at=bindparam("b_closed_at"),
+        last_message_at=bindparam("b_last_message_at"),
+        subject=bindparam("b_subject"),
+    )
+)
+
+
+class SqlIntakeStore:
+    def __init__(self, connection: AsyncConnection, is_sqlite: bool) -> None:
+        self._c = connection
+        self._lock_rows = not is_sqlite  # SQLite already has one writer
+
+    async def _ids(self, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+        if not rows:
+            return []
+        result = await self._c.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+        return [int(row[0]) for row in result]
+
+    async def delivered(self, keys: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
+        if not keys:
+            return set()
+        m = t.messages.c
+        rows = await self._c.execute(
+            select(m.channel_id, m.external_id).where(tuple_(m.channel_id, m.external_id).in_(list(keys)))
+        )
+        return {(int(r.channel_id), str(r.external_id)) for r in rows}
+
+    async def latest_conversations(self, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], Conversation]:
+        if not pairs:
+            return {}
+        c = t.conversations.c
+        latest = (
+            select(func.max(c.id))
+            .where(tuple_(c.contact_id, c.channel_id).in_(list(pairs)))
+            .group_by(c.contact_id, c.channel_id)
+        )
+        statement = select(t.conversations).where(c.id.in_(latest.scalar_subquery())).order_by(c.id)
+        if self._lock_rows:
+            statement = statement.with_for_update()  # rows are locked in id order: no deadlock between batches
+        return {
+            (row.contact_id, row.channel_id): conversation_from_row(row) for row in await self._c.execute(statement)
+        }
+
+    async def add_contacts(self, contacts: Sequence[tuple[str, ContactTier, datetime]]) -> list[int]:
+        return await self._ids(
+            t.contacts,
+            [
+                {
+                    "name": name,
+                    "search_name": searchable(name),
+                    "match_name": match_name(name, None, None, None),  # the duplicate matcher's name key
+                    "tier": tier.value,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+                for name, tier, at in contacts
+            ],
+        )
+
+    async def add_identities(self, identities: Sequence[tuple[int, Identity, datetime]]) -> None:
+        if identities:
+            await self._c.execute(
+                insert(t.identities),
+                [
+                    {"contact_id": contact_id, "kind": i.kind.value, "value": i.value, "created_at": at}
+                    for contact_id, i, at in identities
+                ],
+            )
+
+    async def add_conversations(self, conversations: Sequence[Conversation]) -> list[int]:
+        return await self._ids(
+            t.conversations,
+            [
+                {
+                    "contact_id": x.contact_id,
+                    "line_id": x.line_id,
+                    "channel_id": x.channel_id,
+                    "status": x.status.value,
+                    "assignee_id": x.assignee_id,
+                    "subject": x.subject,
+                    "opened_at": x.opened_at,
+                    "closed_at": x.closed_at,
+                    "last_message_at": x.last_message_at,
+                    **source_values(x.source),
+                }
+                for x in conversations
+            ],
+        )
+
+    async def save_conversations(self, conversations: Sequence[Conversation]) -> None:
+        if conversations:
+            await self._c.execute(
+                _SAVE,
+                [
+                    {
+                        "b_id": x.id,
+                        "b_status": x.status.value,
+                        "b_assignee_id": x.assignee_id,
+                        "b_closed_at": x.closed_at,
+                        "b_last_message_at": x.last_message_at,
+                        "b_subject": x.subject,
+                    }
+                    for x in conversations
+                ],
+            )
+
+    async def add_messages(self, messages: Sequence[NewMessage]) -> list[int]:
+        return await self._ids(
+            t.messages,
+            [
+                {
+                    "conversation_id": m.conversation_id,
+                    "channel_id": m.channel_id,
+                    "direction": m.direction.value,
+                    "author_kind": m.author_kind.value,
+                    "author_id": m.author_id,
+                    "body": m.body,
+                    "attachments": [
+                        {"name": a.name, "content_type": a.content_type, "size": a.size, "url": a.url}
+                        for a in m.attachments
+                    ],
+                    "external_id": m.external_id,
+                    "delivery_status": m.delivery_status.value,
+                    "error": None,
+                    "created_at": m.created_at,
+                }
+                for m in messages
+            ],
+        )
+
+    async def add_leads(self, leads: Sequence[NewLead]) -> list[int]:
+        return await self._ids(
+            t.leads,
+            [
+                {
+                    "contact_id": x.contact_id,
+                    "conversation_id": x.conversation_id,
+                    "title": x.title,
+                    "status": LeadStatus.NEW.value,
+                    "automatic": x.automatic,
+                    "created_by": None,
+                    "created_at": x.at,
+                    **source_values(x.source),
+                }
+                for x in leads
+            ],
+        )
+
+    async def add_timeline(self, rows: Sequence[TimelineRow]) -> None:
+        if rows:
+            await self._c.execute(
+                insert(t.timeline),
+                [
+                    {
+                        "contact_id": r.contact_id,
+                        "kind": r.kind,
+                        "ref_id": r.ref_id,
+                        "occurred_at": r.occurred_at,
+                        "summary": r.summary[:500],
+                        "conversation_id": r.conversation_id,
+                        "channel_kind": r.channel_kind,
+                    }
+                    for r in rows
+                ],
+            )
