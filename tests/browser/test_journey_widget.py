@@ -103,17 +103,24 @@ async def test_a_customer_chats_in_the_widget_the_operator_answers_the_floor_fol
         await expect(_queue(floor, desk.line_id).locator("[data-test=waiting]")).to_have_text("0")
         floor_row = floor.locator(f"[data-test=floor-conversation][data-conversation='{conversation_id}']")
         await expect(floor_row).to_have_attribute("data-status", "assigned")
+        # and while the customer types, the desk says so
+        await message.press_sequentially("Ещё вопрос", delay=30)
+        await expect(page.locator("[data-test=customer-typing]")).to_contain_text("Мария Садовая")
+        await message.fill("")
+        # and while the operator types, the widget says so
         await page.keyboard.press("r")
         await page.keyboard.type("Добрый день, Мария! Да, есть, 89 ₽ за пакетик.")
+        await expect(widget.get_by_text("Оператор печатает…")).to_be_visible()
+        await shot(customer, "journey-05-widget-operator-typing")
         await page.keyboard.press("Enter")
         await expect(conversation.locator("[data-test=message]").filter(has_text="89 ₽ за пакетик")).to_have_count(1)
-        await shot(page, "journey-05-desk-answered")
+        await shot(page, "journey-06-desk-answered")
 
         # then the customer sees the answer in the widget
         await expect(widget.get_by_text("Добрый день, Мария! Да, есть, 89 ₽ за пакетик.")).to_be_visible()
-        await shot(customer, "journey-06-widget-answer")
+        await shot(customer, "journey-07-widget-answer")
         await expect(floor_row).to_have_attribute("data-status", "waiting")
-        await shot(floor, "journey-07-floor-in-hand")
+        await shot(floor, "journey-08-floor-in-hand")
 
         # when the operator closes the conversation by keyboard
         await page.keyboard.press("Alt+C")
@@ -121,7 +128,7 @@ async def test_a_customer_chats_in_the_widget_the_operator_answers_the_floor_fol
         # then the floor counts it answered and drops it
         await expect(floor_row).to_have_count(0)
         await expect(_queue(floor, desk.line_id).locator("[data-test=answered]")).to_have_text("1")
-        await shot(floor, "journey-08-floor-after-close")
+        await shot(floor, "journey-09-floor-after-close")
 
         # and the customer is asked for a rating and gives one
         await expect(customer.get_by_text("Оцените, пожалуйста, разговор")).to_be_visible()
@@ -129,7 +136,7 @@ async def test_a_customer_chats_in_the_widget_the_operator_answers_the_floor_fol
         await customer.get_by_placeholder("Комментарий (необязательно)").fill("Быстро и вежливо")
         await customer.get_by_role("button", name="Оценить").click()
         await expect(customer.get_by_text("Спасибо за оценку!")).to_be_visible()
-        await shot(customer, "journey-09-widget-rated")
+        await shot(customer, "journey-10-widget-rated")
 
         # then the rating is stored for the conversation, and nothing broke in any page
         async with site.container.services.uow(read_only=True) as uow:

@@ -82,3 +82,13 @@ describe('plug-ins', () => {
     expect(load).toHaveBeenCalledTimes(1)
   })
 })
+
+describe('typing notices', () => {
+  it('lets one notice through per period, and again after a reset (another conversation)', async () => {
+    const { Throttle } = await import('../src/typing')
+    const throttle = new Throttle(2000)
+    expect([0, 500, 1999, 2000, 2100, 4000].map((now) => throttle.ready(now))).toEqual([true, false, false, true, false, true])
+    throttle.reset()
+    expect(throttle.ready(4001)).toBe(true)
+  })
+})
