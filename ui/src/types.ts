@@ -186,3 +186,17 @@ export interface LiveEvent {
   occurred_at: string
   data: Record<string, any>
 }
+
+export interface Suggestion {
+  contact: Contact
+  score: number
+  reasons: { field: string; similarity: number; weight: number }[]
+}
+
+export interface MergeResult {
+  merge_id: number
+  survivor: Contact
+  duplicate_id: number
+  taken: Record<string, 'survivor' | 'duplicate'>
+  moved: Record<string, number>
+}

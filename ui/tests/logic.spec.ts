@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { Problem } from '../src/api'
-import { otherFields, shownFields, unknownCustomer } from '../src/card'
+import { draftOf, hiddenCount, otherFields, parseCustom, patchValue, shownFields, unknownCustomer } from '../src/card'
 import { duration, slaLevel } from '../src/format'
 import { bind, chord, dispatch } from '../src/shortcuts'
 import { data, registerPlugin } from '../src/plugins/registry'
@@ -59,9 +59,23 @@ describe('keyboard', () => {
 
 describe('the customer card', () => {
   it('shows the fields that exist and every unknown scalar the API adds', () => {
-    expect(shownFields(contact()).map((f) => f.key)).toEqual(['time_zone', 'responsible_operator_id'])
-    expect(shownFields(contact({ tags: ['b2b'] })).map((f) => f.key)).toContain('tags')
+    const common = ['last_name', 'first_name', 'birth_date', 'company_name', 'city', 'time_zone', 'preferred_channel',
+      'processing_consent', 'marketing_consent', 'tags', 'responsible_operator_id', 'custom_fields']
+    expect(shownFields(contact()).map((f) => f.key)).toEqual(common)
+    expect(hiddenCount(contact())).toBe(6)
+    expect(shownFields(contact({ external_id: 'crm-1', address: '' })).map((f) => f.key)).toContain('external_id')
+    expect(shownFields(contact({ address: '' })).map((f) => f.key)).not.toContain('address')
+    expect(shownFields(contact(), true)).toHaveLength(common.length + 6)
+    expect(shownFields(contact({ segment: 'b2b' })).map((f) => f.key)).toContain('segment')
     expect(otherFields(contact({ loyalty_level: 'gold', nested: { a: 1 } }))).toEqual([['loyalty_level', 'gold']])
+  })
+  it('turns the inline editor\'s text into the PATCH value, and back', () => {
+    expect(parseCustom('size=L, loyalty=3; vip=true, old=, =x, junk')).toEqual({ size: 'L', loyalty: 3, vip: true, old: null })
+    expect(patchValue('tags', ' b2b, , opt ')).toEqual(['b2b', 'opt'])
+    expect(patchValue('operator', '')).toBeNull()
+    expect(patchValue('text', '  ')).toBeNull()
+    expect(draftOf('custom', { size: 'L', loyalty: 3 })).toBe('size=L, loyalty=3')
+    expect(draftOf('tags', ['a', 'b'])).toBe('a, b')
   })
   it('calls a customer known only by a phone or email unknown', () => {
     expect(unknownCustomer(contact({ name: '+7916•••••67' }))).toBe(true)
