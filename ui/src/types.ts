@@ -116,6 +116,9 @@ export interface Channel {
   line_id: number
   active: boolean
   settings: Record<string, any>
+  secrets?: string[] // names only: values are never shown
+  health?: { last_success_at: string | null; last_error_at: string | null; last_error: string | null; failing: boolean }
+  waiting?: number // replies queued or retrying for the provider
 }
 
 export interface Offer {

@@ -106,3 +106,21 @@ describe('typing notices', () => {
     expect(throttle.ready(4001)).toBe(true)
   })
 })
+
+describe('the channels screen', () => {
+  it('sends only changed secrets: new values and removals of stored ones', async () => {
+    const { secretEdits, secretsPatch } = await import('../src/channels')
+    const edits = secretEdits(['bot_token', 'webhook_secret', 'app_secret'])
+    expect(secretsPatch(edits)).toBeUndefined()
+    edits[0]!.value = '1:new'
+    edits[1]!.remove = true
+    edits.push({ name: ' api_key ', value: 'k', remove: false, stored: false }, { name: 'x', value: '', remove: true, stored: false })
+    expect(secretsPatch(edits)).toEqual({ bot_token: '1:new', webhook_secret: null, api_key: 'k' })
+  })
+  it('reads health as failing, working or not tested yet', async () => {
+    const { healthState } = await import('../src/channels')
+    const base = { last_success_at: null, last_error_at: null, last_error: null, failing: false }
+    expect([healthState(undefined), healthState(base), healthState({ ...base, last_success_at: 'x' }), healthState({ ...base, failing: true })])
+      .toEqual(['untested', 'untested', 'ok', 'failing'])
+  })
+})
