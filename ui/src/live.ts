@@ -71,7 +71,12 @@ export class Live {
       this.emit({ id: 0, event: 'ready', occurred_at: '', data: {} })
       return
     }
-    if (frame.event === 'pong' || typeof frame.id !== 'number') return
+    if (frame.event === 'pong') return
+    if (typeof frame.id !== 'number') {
+      // live-only notices (someone typing) carry no id: never replayed, never counted
+      if (frame.event) this.emit({ ...frame, id: 0 })
+      return
+    }
     if (this.seen.has(frame.id)) return
     this.seen.add(frame.id)
     if (this.seen.size > 5000) this.seen = new Set([...this.seen].slice(-1000))

@@ -116,6 +116,9 @@ export interface Channel {
   line_id: number
   active: boolean
   settings: Record<string, any>
+  secrets?: string[] // names only: values are never shown
+  health?: { last_success_at: string | null; last_error_at: string | null; last_error: string | null; failing: boolean }
+  waiting?: number // replies queued or retrying for the provider
 }
 
 export interface Offer {
@@ -185,4 +188,18 @@ export interface LiveEvent {
   event: string
   occurred_at: string
   data: Record<string, any>
+}
+
+export interface Suggestion {
+  contact: Contact
+  score: number
+  reasons: { field: string; similarity: number; weight: number }[]
+}
+
+export interface MergeResult {
+  merge_id: number
+  survivor: Contact
+  duplicate_id: number
+  taken: Record<string, 'survivor' | 'duplicate'>
+  moved: Record<string, number>
 }

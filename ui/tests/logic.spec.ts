@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { Problem } from '../src/api'
-import { otherFields, shownFields, unknownCustomer } from '../src/card'
+import { draftOf, hiddenCount, otherFields, parseCustom, patchValue, shownFields, unknownCustomer } from '../src/card'
 import { duration, slaLevel } from '../src/format'
 import { bind, chord, dispatch } from '../src/shortcuts'
 import { data, registerPlugin } from '../src/plugins/registry'
@@ -59,9 +59,23 @@ describe('keyboard', () => {
 
 describe('the customer card', () => {
   it('shows the fields that exist and every unknown scalar the API adds', () => {
-    expect(shownFields(contact()).map((f) => f.key)).toEqual(['time_zone', 'responsible_operator_id'])
-    expect(shownFields(contact({ tags: ['b2b'] })).map((f) => f.key)).toContain('tags')
+    const common = ['last_name', 'first_name', 'birth_date', 'company_name', 'city', 'time_zone', 'preferred_channel',
+      'processing_consent', 'marketing_consent', 'tags', 'responsible_operator_id', 'custom_fields']
+    expect(shownFields(contact()).map((f) => f.key)).toEqual(common)
+    expect(hiddenCount(contact())).toBe(6)
+    expect(shownFields(contact({ external_id: 'crm-1', address: '' })).map((f) => f.key)).toContain('external_id')
+    expect(shownFields(contact({ address: '' })).map((f) => f.key)).not.toContain('address')
+    expect(shownFields(contact(), true)).toHaveLength(common.length + 6)
+    expect(shownFields(contact({ segment: 'b2b' })).map((f) => f.key)).toContain('segment')
     expect(otherFields(contact({ loyalty_level: 'gold', nested: { a: 1 } }))).toEqual([['loyalty_level', 'gold']])
+  })
+  it('turns the inline editor\'s text into the PATCH value, and back', () => {
+    expect(parseCustom('size=L, loyalty=3; vip=true, old=, =x, junk')).toEqual({ size: 'L', loyalty: 3, vip: true, old: null })
+    expect(patchValue('tags', ' b2b, , opt ')).toEqual(['b2b', 'opt'])
+    expect(patchValue('operator', '')).toBeNull()
+    expect(patchValue('text', '  ')).toBeNull()
+    expect(draftOf('custom', { size: 'L', loyalty: 3 })).toBe('size=L, loyalty=3')
+    expect(draftOf('tags', ['a', 'b'])).toBe('a, b')
   })
   it('calls a customer known only by a phone or email unknown', () => {
     expect(unknownCustomer(contact({ name: '+7916•••••67' }))).toBe(true)
@@ -80,5 +94,33 @@ describe('plug-ins', () => {
     expect(first).toEqual({ orders: 7 })
     expect(second).toBe(first)
     expect(load).toHaveBeenCalledTimes(1)
+  })
+})
+
+describe('typing notices', () => {
+  it('lets one notice through per period, and again after a reset (another conversation)', async () => {
+    const { Throttle } = await import('../src/typing')
+    const throttle = new Throttle(2000)
+    expect([0, 500, 1999, 2000, 2100, 4000].map((now) => throttle.ready(now))).toEqual([true, false, false, true, false, true])
+    throttle.reset()
+    expect(throttle.ready(4001)).toBe(true)
+  })
+})
+
+describe('the channels screen', () => {
+  it('sends only changed secrets: new values and removals of stored ones', async () => {
+    const { secretEdits, secretsPatch } = await import('../src/channels')
+    const edits = secretEdits(['bot_token', 'webhook_secret', 'app_secret'])
+    expect(secretsPatch(edits)).toBeUndefined()
+    edits[0]!.value = '1:new'
+    edits[1]!.remove = true
+    edits.push({ name: ' api_key ', value: 'k', remove: false, stored: false }, { name: 'x', value: '', remove: true, stored: false })
+    expect(secretsPatch(edits)).toEqual({ bot_token: '1:new', webhook_secret: null, api_key: 'k' })
+  })
+  it('reads health as failing, working or not tested yet', async () => {
+    const { healthState } = await import('../src/channels')
+    const base = { last_success_at: null, last_error_at: null, last_error: null, failing: false }
+    expect([healthState(undefined), healthState(base), healthState({ ...base, last_success_at: 'x' }), healthState({ ...base, failing: true })])
+      .toEqual(['untested', 'untested', 'ok', 'failing'])
   })
 })

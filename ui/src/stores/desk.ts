@@ -9,6 +9,7 @@ import { locale } from '../i18n'
 import { live } from '../live'
 import { preload, forget } from '../plugins/registry'
 import { me } from '../session'
+import { CUSTOMER_TYPING_SHOWN_MS } from '../typing'
 import type {
   Canned,
   Channel,
@@ -58,6 +59,7 @@ export const desk = reactive({
   connected: false,
   notice: '' as string,
   lastClosedLine: null as number | null,
+  typing: {} as Record<number, number>, // conversation id -> until when the customer shows as typing, ms
 })
 
 const PAGE = 200
@@ -94,6 +96,7 @@ export async function startDesk(): Promise<void> {
     live.on('OperatorStatusChanged', onStatus),
     live.on('NoteAdded', (e) => void refreshNotes(e.data.conversation_id)),
     live.on('MessageStatusChanged', onDelivery),
+    live.on('VisitorTyping', onCustomerTyping),
     live.on('ready', () => void resync()),
   ]
   live.onState = (connected) => (desk.connected = connected)
@@ -242,9 +245,32 @@ function onAssigned(event: LiveEvent): void {
   if (!held(id)) void get<Conversation>(`/conversations/${id}`).then((c) => adopt(c))
 }
 
+const typingTimers = new Map<number, number>()
+
+/** The customer is typing in the web chat: show it until the notices stop or their message lands. */
+export function onCustomerTyping(event: LiveEvent): void {
+  const id = Number(event.data.conversation_id)
+  if (!held(id)) return
+  desk.typing[id] = Date.now() + CUSTOMER_TYPING_SHOWN_MS
+  window.clearTimeout(typingTimers.get(id))
+  typingTimers.set(id, window.setTimeout(() => stopTyping(id), CUSTOMER_TYPING_SHOWN_MS))
+}
+
+function stopTyping(id: number): void {
+  window.clearTimeout(typingTimers.get(id))
+  typingTimers.delete(id)
+  delete desk.typing[id]
+}
+
+/** Tell the web chat visitor the operator is typing; a lost notice is not worth an error. */
+export function sendTyping(conversationId: number): void {
+  void post(`/conversations/${conversationId}/typing`).catch(() => undefined)
+}
+
 async function onMessage(event: LiveEvent): Promise<void> {
   const { conversation_id: id, assignee_id } = event.data
   if (assignee_id !== me.value?.id) return
+  stopTyping(id)
   const entry = held(id) ?? adopt(await get<Conversation>(`/conversations/${id}`))
   entry.conversation.status = 'assigned'
   entry.waitingSince = Date.parse(event.occurred_at)
