@@ -75,8 +75,8 @@ async def test_profile_fields_are_edited_validated_and_shown_on_the_card(
     assert edited.status_code == 200, edited.text
     shown = (await app_client.get(f"{API}/contacts/{made['id']}", headers=desk.as_("operator"))).json()
     assert shown == edited.json()
-    # the operator sees the address masked and no birth date (the reveal shows them); a supervisor sees all
-    assert (shown["address"], shown["birth_date"]) == ("•••", None)
+    # the operator sees the address masked (the reveal shows it); a supervisor sees all
+    assert (shown["address"], shown["birth_date"]) == ("•••", "1990-05-17")
     card = (await app_client.get(f"{API}/contacts/{made['id']}", headers=desk.as_("supervisor"))).json()
     assert {k: card[k] for k in patch} == {
         **patch,

@@ -28,9 +28,9 @@ def shown(principal: Principal, contact: Contact) -> Contact:
     # an unknown customer is named by the phone or email they wrote from: that name is masked with it
     pairs = zip(contact.identities, masked, strict=True)
     name = next((m.value for i, m in pairs if i.value == contact.name), contact.name)
-    # the address and birth date identify a person as surely as a phone: the reveal shows them
+    # the street address locates a person as surely as a phone: the reveal shows it (the city stays)
     address = DOT * 3 if contact.address else contact.address
-    return replace(contact, name=name, identities=masked, address=address, birth_date=None)
+    return replace(contact, name=name, identities=masked, address=address)
 
 
 def shown_lead(principal: Principal, lead: Lead) -> Lead:
