@@ -523,12 +523,12 @@ async def test_a_channel_with_a_mailbox_takes_mail_in_by_imap(
         },
     )
     assert created.status_code == 201, created.text
-    assert container.mail is not None
-    await container.mail.refresh()
 
-    # when a customer's mail lands in the mailbox
+    # when a customer's mail lands in the mailbox and the mail worker picks the channel up
     delivered = b"Return-Path: <ann@customer.example>\r\n" + CUSTOMER_MAIL
     await dovecot.deliver("agent2", delivered.replace(b"<ann-1@", f"<ann-{id(desk)}@".encode()))
+    assert container.mail is not None
+    await container.mail.refresh()
 
     # then it becomes a conversation of the contact with that address
     async def arrived() -> bool:
