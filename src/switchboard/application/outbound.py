@@ -48,8 +48,9 @@ class Outcome:
 def template_of(data: dict[str, object] | None) -> Template | None:
     if not data:
         return None
-    parameters = data.get("parameters") or ()
-    return Template(str(data["name"]), str(data["language"]), tuple(str(p) for p in parameters))  # type: ignore[attr-defined]
+    parameters = data.get("parameters")
+    values = parameters if isinstance(parameters, list) else []
+    return Template(str(data["name"]), str(data["language"]), tuple(str(p) for p in values))
 
 
 def template_data(template: Template | None) -> dict[str, object] | None:

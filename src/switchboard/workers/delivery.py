@@ -86,8 +86,8 @@ class DeliveryWorker:
     async def _send_in_order(self, tasks: list[DeliveryTask]) -> list[outbound.Outcome]:
         """One channel's replies one after another, oldest first, so a customer reads them in order."""
         outcomes = []
+        rate = await self._rate(tasks[0].channel_id)  # one channel per group: its setting is read once
         for task in tasks:
-            rate = await self._rate(task.channel_id)
             await self._pacer.pace(task.channel_id, rate)
             outcomes.append(await outbound.deliver(self._services, task, self._rng.random(), self.policy))
         return outcomes
