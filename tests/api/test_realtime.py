@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 import websockets
+from sqlalchemy import insert
 
+from switchboard.adapters.storage import tables
 from switchboard.bootstrap import Container
 from switchboard.web.app import create_app
 from tests.support.desk import Desk, inbound
@@ -87,6 +90,7 @@ async def test_operator_gets_own_events_and_resumes_without_loss_or_doubles(
         # while disconnected, the customer writes twice
         await customer_writes("2")
         await customer_writes("3")
+        await container.relay.drain(2)  # published while away (an event not yet published comes live, after)
         async with websockets.connect(f"{url}&last_event_id={last_seen}") as ws:
             missed = await _next_events(ws, 2)
             assert [e["event"] for e in missed] == ["MessageReceived", "MessageReceived"]
@@ -124,3 +128,52 @@ async def test_ping_is_answered(container: Container, desk: Desk) -> None:
         assert json.loads(await ws.recv())["event"] == "ready"
         await ws.send("ping")
         assert json.loads(await ws.recv()) == {"event": "pong"}
+
+
+async def _event_row(connection: Any, label: str) -> int:
+    statement = (
+        insert(tables.outbox)
+        .values(name="Interleaved", payload={"label": label}, occurred_at=datetime.now(UTC))
+        .returning(tables.outbox.c.id)
+    )
+    return int((await connection.execute(statement)).scalar_one())
+
+
+async def test_resume_after_a_smaller_id_commits_late_misses_nothing(container: Container, desk: Desk) -> None:
+    if container.database.is_sqlite:
+        pytest.skip("SQLite has one writer: its ids commit in order")
+    await container.relay.drain(2)
+    await container.bus.drain()  # type: ignore[attr-defined]
+    engine = container.database.engine
+    async with serving(create_app(container, manage_lifecycle=False)) as host:
+        url = f"ws://{host}/api/v1/ws?token={_token(desk, 'supervisor')}"
+        async with engine.connect() as early, engine.connect() as late:
+            # given two transactions where the one holding the smaller id commits last
+            await early.begin()
+            smaller = await _event_row(early, "smaller id, committed last")
+            await late.begin()
+            larger = await _event_row(late, "larger id, committed first")
+            await late.commit()
+            assert smaller < larger
+            async with websockets.connect(url) as ws:
+                assert json.loads(await ws.recv())["event"] == "ready"
+                container.relay.wake()
+                (seen,) = await _next_events(ws, 1)
+                assert seen["data"] == {"label": "larger id, committed first"}
+            # when the smaller id commits while the client is away
+            await early.commit()
+        container.relay.wake()
+        assert await container.relay.drain(2) == 0
+        # then the resume after the last event seen gets it, once, and live events follow once each
+        async with websockets.connect(f"{url}&last_event_id={seen['id']}") as ws:
+            (missed,) = await _next_events(ws, 1)
+            assert missed["data"] == {"label": "smaller id, committed last"}
+            assert missed["id"] == seen["id"] + 1
+            assert json.loads(await ws.recv()) == {"event": "ready", "last_event_id": missed["id"]}
+            assert await _silent(ws)
+            async with engine.begin() as connection:
+                await _event_row(connection, "live")
+            container.relay.wake()
+            (live,) = await _next_events(ws, 1)
+            assert (live["id"], live["data"]) == (missed["id"] + 1, {"label": "live"})
+            assert await _silent(ws)

@@ -10,17 +10,21 @@ from switchboard.application.ports.storage import Inbox, OutboxStore
 
 
 async def publish_pending(store: OutboxStore, bus: Bus, clock: Clock, batch: int = 500) -> int:
-    """Publish the oldest unpublished events and mark them; returns how many went out.
+    """Number, publish and mark the oldest unpublished events; returns how many went out.
 
-    A crash between publish and mark publishes the batch again on restart: delivery is
-    at-least-once and consumers dedupe by event id (see ``consume_once``).
+    One relay at a time takes a turn (every node runs a relay): the numbers it gives are the
+    publish order, gap-free, so a websocket resuming after number N misses nothing even when
+    PostgreSQL committed a smaller id after a larger one. A crash between publish and mark
+    publishes the batch again, with the same numbers: delivery is at-least-once and consumers
+    dedupe by event id (see ``consume_once``), websockets by number.
     Raises BusUnavailable when the broker cannot take them; the rows stay for the next try.
     """
-    envelopes = await store.unpublished(batch)
-    if not envelopes:
-        return 0
-    await bus.publish(envelopes)
-    await store.mark_published([e.event_id for e in envelopes], clock.now())
+    async with store.relay_turn():
+        envelopes = await store.sequence_pending(batch)
+        if not envelopes:
+            return 0
+        await bus.publish(envelopes)
+        await store.mark_published([e.event_id for e in envelopes], clock.now())
     return len(envelopes)
 
 

@@ -1,8 +1,10 @@
 """Operators' websockets: live events of their conversations, resumable without loss or doubles.
 
-Every event is an outbox row with an increasing id. A client that reconnects with the last id it
-saw gets the missed events from the outbox first, then the live stream; ids sent during the
-replay are remembered so a live copy of the same event is not sent twice.
+A frame's ``id`` is the event's publish number, which the outbox relay gives as it publishes
+(gap-free, in publish order; outbox row ids are not: on PostgreSQL a smaller id can commit after
+a larger one). A client that reconnects with the last id it saw gets the missed events from the
+outbox first, then the live stream; a live event at or below the last number sent (replayed, or
+published twice after a relay crash) is not sent again.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def concerns(principal: Principal, envelope: Envelope) -> bool:
 
 def frame(envelope: Envelope) -> str:
     """Live-only notices (a visitor typing) have event id 0 and no ``id``: they are never replayed."""
-    body: dict[str, Any] = {"id": envelope.event_id} if envelope.event_id > 0 else {}
+    body: dict[str, Any] = {"id": envelope.sequence} if envelope.sequence > 0 else {}
     body.update(event=envelope.name, occurred_at=envelope.occurred_at.isoformat(), data=envelope.payload)
     return json.dumps(body)
 
@@ -133,18 +135,18 @@ async def _authenticate(websocket: WebSocket) -> Principal:
     return await authenticate(websocket.app.state.container.services, token)
 
 
-async def _replay(websocket: WebSocket, store: OutboxStore, principal: Principal, after: int) -> set[int]:
-    sent: set[int] = set()
+async def _replay(websocket: WebSocket, store: OutboxStore, principal: Principal, after: int) -> int:
+    """Send the numbered events after ``after``; returns the last number replayed."""
     while True:
-        page = await store.after(after, REPLAY_PAGE)
+        page = await store.sequenced_after(after, REPLAY_PAGE)
         for envelope in page:
             if concerns(principal, envelope):
                 await websocket.send_text(frame(envelope))
                 await screen_pops.after(websocket, principal, envelope)
-            sent.add(envelope.event_id)
+        if page:
+            after = page[-1].sequence
         if len(page) < REPLAY_PAGE:
-            return sent
-        after = page[-1].event_id
+            return after
 
 
 @router.websocket("/ws")
@@ -171,8 +173,10 @@ async def events(websocket: WebSocket) -> None:
     hub: Hub = websocket.app.state.hub
     client = hub.join(principal)
     try:
-        replayed = await _replay(websocket, container.outbox, principal, int(last)) if last is not None else set()
-        await websocket.send_text(json.dumps({"event": "ready", "last_event_id": await container.outbox.last_id()}))
+        replayed = await _replay(websocket, container.outbox, principal, int(last)) if last is not None else 0
+        await websocket.send_text(
+            json.dumps({"event": "ready", "last_event_id": await container.outbox.last_sequence()})
+        )
         await _pump(websocket, client, replayed)
     except WebSocketDisconnect:
         pass
@@ -180,13 +184,19 @@ async def events(websocket: WebSocket) -> None:
         hub.leave(client)
 
 
-async def _pump(websocket: WebSocket, client: Client, replayed: set[int]) -> None:
+async def _pump(websocket: WebSocket, client: Client, replayed: int) -> None:
+    """Live events after the replay; the relay publishes in number order, so a number at or below
+    the last one sent is a copy (already replayed, or published again) and is skipped."""
+    last = replayed
+
     async def outgoing() -> None:
+        nonlocal last
         while True:
             envelope = await client.queue.get()
-            if envelope.event_id in replayed:
-                replayed.discard(envelope.event_id)
-                continue
+            if envelope.sequence:
+                if envelope.sequence <= last:
+                    continue
+                last = envelope.sequence
             await websocket.send_text(frame(envelope))
             await screen_pops.after(websocket, client.principal, envelope)
 

@@ -22,7 +22,7 @@ DEAD_SUFFIX = ".dead"
 
 
 def encode(envelope: Envelope) -> bytes:
-    """JSON body: ``event_id``, ``name``, ``occurred_at`` (ISO-8601), ``payload``.
+    """JSON body: ``event_id``, ``name``, ``occurred_at`` (ISO-8601), ``payload`` (and ``sequence`` when set).
 
     Raises TypeError when the payload holds something JSON cannot carry.
     """
@@ -32,6 +32,8 @@ def encode(envelope: Envelope) -> bytes:
         "occurred_at": envelope.occurred_at.isoformat(),
         "payload": envelope.payload,
     }
+    if envelope.sequence:
+        document["sequence"] = envelope.sequence
     try:
         return json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
     except (TypeError, ValueError) as error:  # ValueError: NaN, infinity, circular reference
@@ -46,13 +48,16 @@ def decode(body: bytes) -> Envelope:
         name = document["name"]
         occurred_at = datetime.fromisoformat(document["occurred_at"])
         payload = document["payload"]
+        sequence = document.get("sequence", 0)
     except (ValueError, TypeError, KeyError) as error:
         raise ValueError(f"malformed envelope body: {error}") from error
     if not isinstance(event_id, int) or isinstance(event_id, bool):
         raise ValueError("malformed envelope body: event_id is not an integer")
+    if not isinstance(sequence, int) or isinstance(sequence, bool):
+        raise ValueError("malformed envelope body: sequence is not an integer")
     if not isinstance(name, str) or not isinstance(payload, dict):
         raise ValueError("malformed envelope body: name or payload has the wrong type")
-    return Envelope(event_id=event_id, name=name, occurred_at=occurred_at, payload=payload)
+    return Envelope(event_id=event_id, name=name, occurred_at=occurred_at, payload=payload, sequence=sequence)
 
 
 def check_queue_name(queue: str) -> str:

@@ -1,26 +1,71 @@
-"""The outbox as a store (relay, websocket resume) and the inbox that makes consumers idempotent."""
+"""The outbox as a store (relay, websocket resume) and the inbox that makes consumers idempotent.
+
+Ids come from a database sequence handed out at insert, so on PostgreSQL rows can commit out of
+id order. The relay therefore numbers rows itself as it publishes them (``sequence``): one relay
+at a time (an advisory lock on PostgreSQL, the process's lock on SQLite) gives the next numbers,
+in one transaction, to the committed rows it has not numbered yet. Numbers become visible as a
+gap-free prefix, which is what a websocket resuming "after N" needs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from switchboard.adapters.storage import tables as t
 from switchboard.adapters.storage.database import Database
 from switchboard.application.ports.bus import Envelope
 
+RELAY_LOCK = 727_002  # an arbitrary, fixed advisory lock key for "the relay publishing now"
+
 
 def envelope_from_row(row: Any) -> Envelope:
-    return Envelope(row.id, row.name, row.occurred_at, dict(row.payload))
+    return Envelope(row.id, row.name, row.occurred_at, dict(row.payload), row.sequence or 0)
 
 
 class SqlOutboxStore:
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._turn = asyncio.Lock()  # SQLite: one process, so one lock serialises its relays
+
+    @contextlib.asynccontextmanager
+    async def relay_turn(self) -> AsyncIterator[None]:
+        """One relay at a time numbers, publishes and marks (so the bus carries events in number order).
+
+        On PostgreSQL a transaction-scoped advisory lock, held on its own connection for the round:
+        a crashed node's transaction ends with its connection, and the lock with it.
+        """
+        async with self._turn:
+            if self._db.is_sqlite:
+                yield
+                return
+            async with self._db.engine.connect() as connection, connection.begin():
+                await connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": RELAY_LOCK})
+                yield
+
+    async def sequence_pending(self, limit: int) -> list[Envelope]:
+        """Number the committed rows that have no number yet (oldest id first); the unpublished, in number order.
+
+        Call it inside ``relay_turn``. A row numbered but not marked (a crash after publishing) keeps
+        its number and comes first, so a republished event has the same number everywhere.
+        """
+        o = t.outbox.c
+        async with self._db.writing() as connection:
+            top = (await connection.execute(select(func.coalesce(func.max(o.sequence), 0)))).scalar_one()
+            fresh = select(o.id).where(o.published_at.is_(None), o.sequence.is_(None)).order_by(o.id).limit(limit)
+            ids = list((await connection.execute(fresh)).scalars())
+            if ids:
+                numbering = update(t.outbox).where(o.id == bindparam("row_id")).values(sequence=bindparam("number"))
+                rows = [{"row_id": row_id, "number": int(top) + n} for n, row_id in enumerate(ids, 1)]
+                await connection.execute(numbering, rows)
+            pending = select(t.outbox).where(o.published_at.is_(None)).order_by(o.sequence).limit(limit)
+            return [envelope_from_row(r) for r in await connection.execute(pending)]
 
     async def unpublished(self, limit: int) -> list[Envelope]:
         statement = select(t.outbox).where(t.outbox.c.published_at.is_(None)).order_by(t.outbox.c.id).limit(limit)
@@ -42,6 +87,17 @@ class SqlOutboxStore:
     async def last_id(self) -> int:
         async with self._db.engine.connect() as connection:
             return int((await connection.execute(select(func.coalesce(func.max(t.outbox.c.id), 0)))).scalar_one())
+
+    async def sequenced_after(self, sequence: int, limit: int) -> list[Envelope]:
+        """Numbered events after ``sequence``, in number order: what a resuming websocket missed."""
+        o = t.outbox.c
+        statement = select(t.outbox).where(o.sequence > sequence).order_by(o.sequence).limit(limit)
+        async with self._db.engine.connect() as connection:
+            return [envelope_from_row(r) for r in await connection.execute(statement)]
+
+    async def last_sequence(self) -> int:
+        async with self._db.engine.connect() as connection:
+            return int((await connection.execute(select(func.coalesce(func.max(t.outbox.c.sequence), 0)))).scalar_one())
 
     async def ping(self) -> bool:
         return await self._db.ping()

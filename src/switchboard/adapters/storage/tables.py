@@ -308,12 +308,14 @@ outbox = Table(
     Column("conversation_id", Id, nullable=True),
     Column("occurred_at", UTCDateTime, nullable=False),
     Column("published_at", UTCDateTime),
+    Column("sequence", Id, nullable=True),  # publish order, given by the relay (websocket resume reads it)
     Index(
         "ix_outbox_unpublished",
         "id",
         postgresql_where=text("published_at IS NULL"),
         sqlite_where=text("published_at IS NULL"),
     ),
+    Index("ix_outbox_sequence", "sequence", unique=True),
 )
 
 processed_events = Table(

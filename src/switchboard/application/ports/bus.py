@@ -20,12 +20,18 @@ class BusUnavailable(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    """One committed event as it travels: the outbox row id is its identity."""
+    """One committed event as it travels: the outbox row id is its identity.
+
+    ``sequence`` is the publish order the relay gave it (gap-free, increasing in the order events
+    leave the outbox, unlike ids, which a database sequence hands out before commit): websockets
+    stream and resume by it. Live-only notices have neither (both 0).
+    """
 
     event_id: int
     name: str
     occurred_at: datetime
     payload: dict[str, Any] = field(default_factory=dict)
+    sequence: int = 0
 
     @property
     def topic(self) -> str:
