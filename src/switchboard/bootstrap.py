@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from switchboard.adapters.bus import bus_from_url
 from switchboard.adapters.clock import SystemClock
+from switchboard.adapters.connectors.api import ApiConnector
 from switchboard.adapters.connectors.meta.instagram import InstagramConnector
 from switchboard.adapters.connectors.meta.messenger import MessengerConnector
 from switchboard.adapters.connectors.meta.whatsapp import WhatsAppConnector
@@ -154,6 +155,7 @@ def connectors(files: FileStore, clock: Clock, smpp: SmppSessions | None = None)
     """Every medium's connector, by channel kind."""
     return ConnectorRegistry(
         [
+            ApiConnector(),
             EmailConnector(files),
             FaxConnector(files),
             WhatsAppConnector(files),

@@ -9,7 +9,7 @@ from switchboard.application.channels import open_secrets
 from switchboard.application.context import Services
 from switchboard.application.errors import InvalidInput, NotFound, StateConflict
 from switchboard.application.outbound import THREAD_DEPTH, outbound_message, template_data
-from switchboard.application.ports.connectors import ChannelConfig, Connector, Template
+from switchboard.application.ports.connectors import ChannelConfig, Connector, Template, delivers
 from switchboard.application.ports.storage import ConversationQuery, NewMessage, UnitOfWork
 from switchboard.domain.channels import Channel
 from switchboard.domain.conversation import (
@@ -114,6 +114,8 @@ async def send_reply(services: Services, principal: Principal, conversation_id: 
             _move(conversation, ConversationAction.OPERATOR_REPLIED)
         channel = await uow.channels.get(conversation.channel_id)
         connector = services.connectors.get(channel.kind) if channel else None
+        if connector is not None and channel is not None and not delivers(connector, channel.settings):
+            connector = None  # an API channel without a webhook: the reply waits for the integration to read it
         if connector is not None and channel is not None:
             await _check_with_connector(services, uow, connector, channel, conversation, reply)
         body = reply.body or (template_text(reply.template) if reply.template else "")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from switchboard.application.context import Services
-from switchboard.domain.conversation import DeliveryStatus, Direction
+from switchboard.application.ports.storage import UnitOfWork
+from switchboard.domain.conversation import DeliveryStatus, Direction, Message
 from switchboard.domain.events import MessageStatusChanged
 
 # a status may only move forward: a late "delivered" must not undo a "read" or a "failed"
@@ -33,11 +35,19 @@ async def record_delivery(services: Services, update: DeliveryUpdate) -> int | N
         message = await uow.messages.find_by_external_id(update.channel_id, update.external_id)
         if message is None or message.direction is not Direction.OUT:
             return None
-        if ORDER.get(update.status, 0) <= ORDER.get(message.delivery_status, 0):
-            return message.id
-        await uow.messages.set_delivery(message.id, update.status, (update.error or "")[:1000] or None)
-        conversation = await uow.conversations.get(message.conversation_id)
-        holder = conversation.assignee_id if conversation is not None else None
-        uow.emit(MessageStatusChanged(message.id, message.conversation_id, update.status.value, holder), now)
-        await uow.commit()
+        if await move_status(uow, message, update.status, update.error, now):
+            await uow.commit()
         return message.id
+
+
+async def move_status(
+    uow: UnitOfWork, message: Message, status: DeliveryStatus, error: str | None, now: datetime
+) -> bool:
+    """Set a later status (announced to the conversation's holder); False when it would move backwards."""
+    if ORDER.get(status, 0) <= ORDER.get(message.delivery_status, 0):
+        return False
+    await uow.messages.set_delivery(message.id, status, (error or "")[:1000] or None)
+    conversation = await uow.conversations.get(message.conversation_id)
+    holder = conversation.assignee_id if conversation is not None else None
+    uow.emit(MessageStatusChanged(message.id, message.conversation_id, status.value, holder), now)
+    return True

@@ -150,7 +150,7 @@ async def _finish(
                 uow.emit(MessageStatusChanged(task.message_id, message.conversation_id, receipt.status.value), now)
             await uow.channels.record_health(task.channel_id, now, None)
         try:
-            if receipt is not None:
+            if receipt is not None and receipt.external_id:  # the API channel's integration may give none
                 await uow.messages.set_external_id(task.message_id, receipt.external_id)
             await uow.commit()
             return

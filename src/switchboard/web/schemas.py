@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -135,6 +135,16 @@ class InboundIn(Strict):
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
     source: SourceIn = Field(default_factory=SourceIn)
     language: str | None = Field(default=None, min_length=2, max_length=16, description="e.g. ru, en (split rules)")
+
+
+class InboundStatusIn(Strict):
+    channel_id: BodyId
+    message_id: BodyId | None = Field(default=None, description="our message id, as in the push")
+    external_id: str | None = Field(
+        default=None, min_length=1, max_length=200, description="your id for the message, if your answer gave one"
+    )
+    status: Literal["sent", "delivered", "read", "failed"]
+    error: str | None = Field(default=None, max_length=1000, description="why it failed (with status failed)")
 
 
 class InboundOut(BaseModel):

@@ -168,8 +168,18 @@ class Connector(Protocol):
         ...
 
 
+def delivers(connector: Connector, settings: Mapping[str, Any]) -> bool:
+    """Whether this channel's replies go out through its connector.
+
+    A connector may say no for some settings (``delivers(settings)``): an API channel without a
+    ``webhook_url`` keeps its replies ``queued`` for the integration to read from the API.
+    """
+    check = getattr(connector, "delivers", None)
+    return True if check is None else bool(check(settings))
+
+
 class ConnectorRegistry:
-    """Connectors by channel kind; a kind without one keeps its replies queued (the API channel's case)."""
+    """Connectors by channel kind; a kind without one keeps its replies queued."""
 
     def __init__(self, connectors: Sequence[Connector] = ()) -> None:
         self._by_kind: dict[ChannelKind, Connector] = {}

@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 
 from switchboard.application.access import Principal
+from switchboard.application.api_channel import StatusReport, report_status
 from switchboard.application.errors import InvalidInput
 from switchboard.application.intake import InboundMessage, Sender, receive_message
 from switchboard.domain.channels import ChannelKind
-from switchboard.domain.conversation import Attachment
+from switchboard.domain.conversation import Attachment, DeliveryStatus
 from switchboard.domain.operators import Role
 from switchboard.web.access import allow, container, current_principal
-from switchboard.web.schemas import InboundIn, InboundOut
+from switchboard.web.schemas import InboundIn, InboundOut, InboundStatusIn, MessageOut
 
 router = APIRouter(tags=["api channel"])
 
@@ -53,3 +54,17 @@ async def inbound(
         lead_id=result.lead_id,
         lead_created=result.lead_created,
     )
+
+
+@router.post(
+    "/inbound/status",
+    response_model=MessageOut,
+    **allow(Role.INTEGRATION, Role.ADMIN),
+    responses={404: {"description": "the channel sent no such message (problem+json naming the field)"}},
+)
+async def inbound_status(
+    body: InboundStatusIn, request: Request, principal: Principal = Depends(current_principal)
+) -> MessageOut:
+    """Report what became of a reply pushed to you: its status moves forward only, so a repeat is harmless."""
+    report = StatusReport(body.channel_id, DeliveryStatus(body.status), body.message_id, body.external_id, body.error)
+    return MessageOut.of(await report_status(container(request).services, principal, report))
