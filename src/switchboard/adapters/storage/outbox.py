@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import Update, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from switchboard.adapters.storage import tables as t
@@ -27,6 +27,23 @@ RELAY_LOCK = 727_002  # an arbitrary, fixed advisory lock key for "the relay pub
 
 def envelope_from_row(row: Any) -> Envelope:
     return Envelope(row.id, row.name, row.occurred_at, dict(row.payload), row.sequence or 0)
+
+
+def _numbering() -> Update:
+    """One statement: the next numbers after the highest, in id order, to up to ``:limit`` unnumbered rows."""
+    o, highest = t.outbox.c, t.outbox.alias("highest")
+    top = select(func.coalesce(func.max(highest.c.sequence), 0)).scalar_subquery()
+    fresh = (
+        select(o.id, (top + func.row_number().over(order_by=o.id)).label("number"))
+        .where(o.published_at.is_(None), o.sequence.is_(None))
+        .order_by(o.id)
+        .limit(bindparam("limit"))
+        .subquery("fresh")
+    )
+    return update(t.outbox).where(o.id == fresh.c.id).values(sequence=fresh.c.number)
+
+
+_NUMBERING = _numbering()
 
 
 class SqlOutboxStore:
@@ -57,13 +74,7 @@ class SqlOutboxStore:
         """
         o = t.outbox.c
         async with self._db.writing() as connection:
-            top = (await connection.execute(select(func.coalesce(func.max(o.sequence), 0)))).scalar_one()
-            fresh = select(o.id).where(o.published_at.is_(None), o.sequence.is_(None)).order_by(o.id).limit(limit)
-            ids = list((await connection.execute(fresh)).scalars())
-            if ids:
-                numbering = update(t.outbox).where(o.id == bindparam("row_id")).values(sequence=bindparam("number"))
-                rows = [{"row_id": row_id, "number": int(top) + n} for n, row_id in enumerate(ids, 1)]
-                await connection.execute(numbering, rows)
+            await connection.execute(_NUMBERING, {"limit": limit})
             pending = select(t.outbox).where(o.published_at.is_(None)).order_by(o.sequence).limit(limit)
             return [envelope_from_row(r) for r in await connection.execute(pending)]
 
