@@ -138,6 +138,30 @@ async def test_outbox_keeps_events_until_marked_and_replays_after_an_id(containe
     assert await container.outbox.last_id() == pending[-1].event_id
 
 
+async def test_the_relay_numbers_events_gap_free_and_a_republished_event_keeps_its_number(
+    container: Container,
+) -> None:
+    await container.relay.stop()  # the test plays the relay
+    async with container.services.uow() as uow:
+        for contact_id in (1, 2, 3):
+            uow.emit(ContactCreated(contact_id, None), AT)
+        await uow.commit()
+    # when a relay numbers two, publishes them and dies before marking them
+    async with container.outbox.relay_turn():
+        first = await container.outbox.sequence_pending(2)
+    assert [(e.payload["contact_id"], e.sequence) for e in first] == [(1, 1), (2, 2)]
+    assert await container.outbox.sequenced_after(0, 10) == first
+    # then the next turn gives them again with the same numbers, and the next number to the third
+    async with container.outbox.relay_turn():
+        again = await container.outbox.sequence_pending(10)
+        await container.outbox.mark_published([e.event_id for e in again], AT)
+    assert [(e.payload["contact_id"], e.sequence) for e in again] == [(1, 1), (2, 2), (3, 3)]
+    async with container.outbox.relay_turn():
+        assert await container.outbox.sequence_pending(10) == []
+    assert [e.sequence for e in await container.outbox.sequenced_after(1, 10)] == [2, 3]
+    assert await container.outbox.last_sequence() == 3
+
+
 async def test_inbox_says_first_time_once(container: Container) -> None:
     assert await container.inbox.first_time("router", 7, AT) is True
     assert await container.inbox.first_time("router", 7, AT) is False
