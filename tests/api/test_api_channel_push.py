@@ -234,3 +234,20 @@ async def test_a_pushing_channel_needs_a_url_and_a_secret(
     assert (answer.status_code, answer.json()["field"]) == (422, field)
     listed = await app_client.get("/api/v1/channels", headers=desk.as_("admin"))
     assert [c["name"] for c in listed.json()] == ["Website"]
+
+
+async def test_connect_sends_a_signed_ping(app_client: httpx.AsyncClient, desk: Desk, integration: Integration) -> None:
+    # given a pushing channel
+    channel = await _api_channel(app_client, desk, {"webhook_url": integration.url}, {"webhook_secret": SECRET})
+    # when an admin connects it, then the integration gets a signed ping and the admin sees it answered
+    connected = await app_client.post(f"/api/v1/channels/{channel}/connect", headers=desk.as_("admin"))
+    assert connected.status_code == 200, connected.text
+    (ping,) = integration.pushes
+    assert json.loads(ping.body) == {"type": "ping", "channel_id": channel}
+    assert ping.headers["x-switchboard-event"] == "ping"
+    assert _documented_verifier()(SECRET, ping.headers, ping.body) is True
+    # and a refusal is shown as the integration's answer
+    integration.script = [Answer(401, b"bad signature")]
+    refused = await app_client.post(f"/api/v1/channels/{channel}/connect", headers=desk.as_("admin"))
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == "the provider refused: the integration: HTTP 401 bad signature"

@@ -86,13 +86,15 @@ async def test_a_subscriber_receives_the_published_envelope_unchanged(bus: AnyBu
         name="MessageReceived",
         occurred_at=datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=timezone(timedelta(hours=3))),
         payload={"text": "Привет", "channel_id": 7, "flags": [True, None], "money": {"amount": "10.50"}},
+        sequence=39,  # the relay's publish number travels with it (the websocket's id)
     )
+    live_only = Envelope(0, "VisitorTyping", sent.occurred_at, {"conversation_id": 7})
 
-    await bus.publish([sent])
-    await recorder.wait_handled(1)
+    await bus.publish([sent, live_only])
+    await recorder.wait_handled(2)
     await settle(bus)
 
-    assert recorder.handled == [sent]
+    assert recorder.handled == [sent, live_only]
 
 
 EVENT_NAMES = [
