@@ -75,11 +75,13 @@ class SqlOutboxStore:
         o = t.outbox.c
         async with self._db.writing() as connection:
             await connection.execute(_NUMBERING, {"limit": limit})
-            numbered = (
-                o.published_at.is_(None),
-                o.sequence.is_not(None),
-            )  # never an unnumbered row (SQLite sorts NULL first)
-            pending = select(t.outbox).where(*numbered).order_by(o.sequence).limit(limit)
+            # numbered rows only: SQLite sorts NULL first, and an unnumbered row must never go out
+            pending = (
+                select(t.outbox)
+                .where(o.published_at.is_(None), o.sequence.is_not(None))
+                .order_by(o.sequence)
+                .limit(limit)
+            )
             return [envelope_from_row(r) for r in await connection.execute(pending)]
 
     async def unpublished(self, limit: int) -> list[Envelope]:
