@@ -219,6 +219,7 @@ async def test_without_a_webhook_url_replies_wait_for_the_integration_to_read_th
     ("settings", "secrets", "field"),
     [
         ({"webhook_url": "ftp://shop.example/hook"}, {"webhook_secret": SECRET}, "settings.webhook_url"),
+        ({"webhook_url": "::::"}, {"webhook_secret": SECRET}, "settings.webhook_url"),
         ({"webhook_url": "https://shop.example/hook"}, {}, "secrets.webhook_secret"),
         ({"webhook_url": "https://shop.example/hook"}, {"webhook_secret": "short"}, "secrets.webhook_secret"),
     ],

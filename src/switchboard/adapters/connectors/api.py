@@ -100,7 +100,10 @@ class ApiConnector:
         url = settings.get("webhook_url")
         if url is None:
             return
-        parsed = httpx.URL(url) if isinstance(url, str) else None
+        try:
+            parsed = httpx.URL(url) if isinstance(url, str) else None
+        except httpx.InvalidURL:
+            parsed = None
         if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
             raise InvalidInput("webhook_url must be an http(s) URL", field="settings.webhook_url")
         if len(secrets.get("webhook_secret", "")) < MIN_SECRET:
