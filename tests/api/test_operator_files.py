@@ -327,3 +327,35 @@ async def test_a_channel_the_customer_cannot_be_reached_in_is_refused_naming_the
     assert await _count(container, tables.conversations) == conversations
     assert await _count(container, tables.messages) == messages
     assert await _outbox(container, "ReplyMovedChannel") == []
+
+
+async def test_the_customers_conversation_in_a_colleagues_hands_is_not_taken_over(
+    app_client: httpx.AsyncClient, desk: Desk, container: Container, relay: SmtpServer, certificate: Certificate
+) -> None:
+    # given ivan answered a customer by email, so the email conversation is his
+    mail = await email_channel(app_client, desk, smtp_settings(relay.port, certificate))
+    posted = await app_client.post(
+        "/api/v1/inbound",
+        headers=desk.as_("integration"),
+        json=inbound(desk.channel_id, "Hello", phone="+79160000005", email="bob@customer.example"),
+    )
+    origin = posted.json()["conversation_id"]
+    for operator_id, who in ((desk.other_operator_id, "operator2"), (desk.operator_id, "operator")):
+        assigned = await app_client.post(
+            f"/api/v1/conversations/{origin}/assign", headers=desk.as_("supervisor"), json={"operator_id": operator_id}
+        )
+        assert assigned.status_code == 200, assigned.text
+        # when he, then olga (the site's conversation handed to her), answer by email
+        answer = await app_client.post(
+            f"/api/v1/conversations/{origin}/replies",
+            headers=desk.as_(who),
+            json={"text": f"from {who}", "channel_id": mail["id"]},
+        )
+        if who == "operator2":
+            assert answer.status_code == 201, answer.text
+            his = answer.json()["conversation_id"]
+    # then olga's reply is refused naming the field, and his conversation keeps his one message
+    assert (answer.status_code, answer.json()["field"]) == (409, "channel_id")
+    assert answer.json()["detail"] == f"the customer's conversation {his} in that channel is in someone else's hands"
+    messages = await app_client.get(f"/api/v1/conversations/{his}/messages", headers=desk.as_("supervisor"))
+    assert [m["text"] for m in messages.json()] == ["from operator2"]

@@ -139,6 +139,7 @@ async def test_the_operator_sends_a_picture_the_widget_shows_it_then_she_answers
         note = conversation.locator("[data-test=note]").filter(has_text="Replied by email (Support mailbox)")
         await expect(note).to_have_count(1)
         await expect(page.locator("[data-test=conversation-item]")).to_have_count(2)
+        await expect(switch).to_have_value(str(chat_id))  # the next reply goes to the chat again
         await shot(page, "attach-04-note-after-email-reply")
         found = await site.api.get(
             "/api/v1/conversations",

@@ -12,7 +12,7 @@ import asyncio
 from switchboard.application.access import Principal, require_handles, require_role
 from switchboard.application.context import Services
 from switchboard.application.conversations import check_reads
-from switchboard.application.errors import NotFound
+from switchboard.application.errors import Forbidden, NotFound
 from switchboard.application.ports.files import FileStore
 from switchboard.application.ports.uploads import Upload
 from switchboard.application.webchat import FileTooLarge, UnsupportedFile
@@ -50,6 +50,8 @@ async def upload_file(
 ) -> Upload:
     """Keep one file for a reply the operator is writing; 413/415 naming ``file`` when it cannot go."""
     require_role(principal, Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR)
+    if principal.user_id is None:
+        raise Forbidden("files are uploaded by a signed-in person, not an API token")
     async with services.uow(read_only=True) as uow:
         conversation = await uow.conversations.get(conversation_id)
         if conversation is None:
@@ -64,7 +66,7 @@ async def upload_file(
         raise kind(error.detail.replace("this chat takes", "replies take"), field="file") from error
     stored = await asyncio.to_thread(files.put, data, media, safe_file_name(name))
     draft = Upload(
-        0, conversation_id, principal.user_id or 0, stored.sha256, stored.name, media, stored.size, services.clock.now()
+        0, conversation_id, principal.user_id, stored.sha256, stored.name, media, stored.size, services.clock.now()
     )
     async with services.uow() as uow:
         upload = await uow.uploads.add(draft)

@@ -13,12 +13,12 @@ from switchboard.application import conversations as uc
 from switchboard.application.access import Principal
 from switchboard.application.attachments import find_upload, upload_file
 from switchboard.application.errors import NotFound
-from switchboard.application.ports.files import StoredFileNotFound
+from switchboard.application.ports.files import FileStore, StoredFileNotFound
 from switchboard.application.ports.uploads import Upload
 from switchboard.application.uploads import file_url
 from switchboard.application.webchat import FileTooLarge
 from switchboard.web.access import STAFF, allow, container, current_principal
-from switchboard.web.routes.webchat import Sha256, _read, files_of, server_limit
+from switchboard.web.routes.webchat import Sha256, files_of, server_limit
 from switchboard.web.schemas import PathId
 
 router = APIRouter(tags=["conversations"])
@@ -111,6 +111,11 @@ async def download(
             "Cache-Control": "private, max-age=86400, immutable",
         },
     )
+
+
+def _read(store: FileStore, sha256: str) -> bytes:
+    with store.open(sha256) as handle:
+        return handle.read()
 
 
 @router.get("/conversations/{conversation_id}/reply-channels", response_model=list[ReplyChannelOut], **allow(*STAFF))
