@@ -48,9 +48,8 @@ async def switch_to(
     latest = await uow.conversations.find_latest(origin.contact_id, channel.id)
     if latest is not None and latest.status is not ConversationStatus.CLOSED:
         if latest.assignee_id != operator_id and not principal.supervises:
-            raise StateConflict(
-                f"the customer's conversation {latest.id} in that channel is in someone else's hands", field=FIELD
-            )
+            where = "waits for routing" if latest.assignee_id is None else "is in someone else's hands"
+            raise StateConflict(f"the customer's conversation {latest.id} in that channel {where}", field=FIELD)
         locked = await uow.conversations.get(latest.id, for_update=True)
         assert locked is not None
         return Switched(locked, channel, False)
