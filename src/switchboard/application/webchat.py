@@ -428,8 +428,15 @@ async def store_file(
 
 
 async def find_file(services: Services, channel_id: int, sha256: str) -> UploadedFile:
+    """A visitor's upload in this chat, or a file an operator sent in it."""
     async with services.uow(read_only=True) as uow:
         found = await uow.webchat.file(channel_id, sha256.lower())
+        if found is None:
+            sent = await uow.uploads.sent_in_channel(channel_id, sha256.lower())
+            if sent is not None:
+                found = UploadedFile(
+                    channel_id, "", sent.sha256, sent.name, sent.content_type, sent.size, sent.created_at
+                )
     if found is None:
         raise NotFound(f"file {sha256} does not exist", field="sha256")
     return found

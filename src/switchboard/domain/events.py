@@ -289,8 +289,22 @@ class NoteAdded(Event):
     assignee_id: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class ReplyMovedChannel(Event):
+    """An operator answered a conversation's customer in another channel: the reply lives in ``conversation_id``."""
+
+    name: ClassVar[str] = "ReplyMovedChannel"
+    from_conversation_id: int
+    conversation_id: int
+    channel_id: int
+    message_id: int
+    operator_id: int | None
+    created: bool  # a new conversation was opened in that channel (else the open one was reused)
+
+
 for _cls in (
     NoteAdded,
+    ReplyMovedChannel,
     OperatorStatusChanged,
     ConversationQueued,
     OfferMade,

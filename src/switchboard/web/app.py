@@ -16,6 +16,7 @@ from switchboard.web.realtime import Hub
 from switchboard.web.realtime import router as ws_router
 from switchboard.web.routes import (
     admin,
+    attachments,
     auth,
     channels,
     contacts,
@@ -83,6 +84,7 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
         imports.router,
         contacts.router,
         conversations.router,
+        attachments.router,
         routing.router,
         admin.router,
         channels.router,

@@ -396,6 +396,12 @@ class ReplyIn(Strict):
     template: TemplateIn | None = Field(
         default=None, description="an approved template (WhatsApp outside its 24-hour window)"
     )
+    upload_ids: list[BodyId] = Field(
+        default_factory=list, max_length=20, description="files uploaded with POST .../uploads, sent with the reply"
+    )
+    channel_id: BodyId | None = Field(
+        default=None, description="answer in another channel of the customer (see .../reply-channels)"
+    )
 
 
 class AssignIn(Strict):

@@ -352,14 +352,36 @@ async function refreshNotes(conversationId: number, force = false): Promise<void
   desk.notes[conversationId] = await get<Note[]>(`/conversations/${conversationId}/notes`)
 }
 
-export async function reply(conversationId: number, text: string, attachments: Message['attachments'] = []): Promise<void> {
-  const message = await post<Message>(`/conversations/${conversationId}/replies`, { text, attachments })
+/** Where a reply goes besides its text: uploaded files by id, and another channel of the customer. */
+export interface ReplyExtras {
+  upload_ids?: number[]
+  channel_id?: number | null
+}
+
+/**
+ * Send a reply; returns the stored message. Sent in another channel, it lives in that channel's
+ * conversation (which the desk adopts from ConversationAssigned); this conversation gets a note.
+ */
+export async function reply(
+  conversationId: number,
+  text: string,
+  attachments: Message['attachments'] = [],
+  extras: ReplyExtras = {},
+): Promise<Message> {
+  const message = await post<Message>(`/conversations/${conversationId}/replies`, { text, attachments, ...extras })
+  const target = message.conversation_id
+  if (target !== conversationId) {
+    if (desk.messages[target]) desk.messages[target] = [...desk.messages[target]!, message]
+    await refreshNotes(conversationId, true)
+    return message
+  }
   desk.messages[conversationId] = [...(desk.messages[conversationId] ?? []), message]
   const entry = held(conversationId)
   if (entry) {
     entry.waitingSince = null
     entry.conversation.status = 'waiting'
   }
+  return message
 }
 
 export async function addNote(conversationId: number, text: string): Promise<void> {

@@ -28,6 +28,7 @@ from switchboard.adapters.storage.intake import SqlIntakeStore
 from switchboard.adapters.storage.merges import SqlMerges, SqlSuggestions
 from switchboard.adapters.storage.records import SqlAudit, SqlLeads
 from switchboard.adapters.storage.routing import SqlRouting
+from switchboard.adapters.storage.uploads import SqlUploads
 from switchboard.adapters.storage.webchat import SqlWebchat
 from switchboard.application.ports.storage import Conflict, StorageUnavailable
 from switchboard.domain.events import Event
@@ -111,6 +112,7 @@ class SqlUnitOfWork:
         self.calls = SqlCalls(connection, self._database.is_sqlite)
         self.callbacks = SqlCallbacks(connection, self._database.is_sqlite)
         self.notes = SqlNotes(connection)
+        self.uploads = SqlUploads(connection)
         self.canned = SqlCannedResponses(connection)
         self.floor = SqlFloor(connection)
         self.intake = SqlIntakeStore(connection, self._database.is_sqlite)

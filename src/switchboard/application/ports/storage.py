@@ -13,6 +13,7 @@ from typing import Any, Protocol, Self
 
 from switchboard.application.ports.bus import Envelope
 from switchboard.application.ports.routing import RoutingRepository
+from switchboard.application.ports.uploads import UploadRepository
 from switchboard.application.ports.voice import CallbackRepository, CallRepository
 from switchboard.application.ports.webchat import WebchatRepository
 from switchboard.domain.channels import Channel, ChannelKind
@@ -371,6 +372,7 @@ class UnitOfWork(Protocol):
     calls: CallRepository
     callbacks: CallbackRepository
     notes: NoteRepository
+    uploads: UploadRepository
     canned: CannedResponseRepository
     floor: FloorRepository
     intake: IntakeStore
