@@ -4,6 +4,8 @@ Inbound mail does not come by webhook: the SMTP server and the IMAP poller hand 
 ``EmailInbound``. A reply is threaded (In-Reply-To the customer's last mail, References the
 conversation's earlier ids) and gets a Message-ID derived from our message id, so a repeated
 attempt after a crash carries the same id and the recipient's server can tell it is the same mail.
+Its Reply-To is the channel's address plus a signed token naming the conversation (unless the
+channel sets ``reply_token: false``), for mail clients that drop the threading headers.
 A fax reply is one PDF mailed to the gateway's address form for the customer's number (T.37).
 """
 
@@ -27,6 +29,7 @@ from switchboard.adapters.email.compose import (
 from switchboard.adapters.email.errors import ComposeError, SendError
 from switchboard.adapters.email.model import Address
 from switchboard.adapters.email.smtp_client import SmtpClientSettings, SmtpSender, TlsMode
+from switchboard.adapters.email.threads import channel_tokens
 from switchboard.application.errors import InvalidInput
 from switchboard.application.ports.connectors import (
     ChannelConfig,
@@ -88,8 +91,9 @@ class _SmtpConnector:
     kind: ChannelKind
     secret_names: tuple[str, ...] = ("smtp_password", "imap_password")
 
-    def __init__(self, files: FileStore) -> None:
+    def __init__(self, files: FileStore, reply_secret: bytes | None = None) -> None:
         self._files = files
+        self._reply_secret = reply_secret  # signs the Reply-To tokens (``threads.reply_secret``)
 
     def check_settings(self, settings: Mapping[str, Any], secrets: Mapping[str, str]) -> None:
         """A channel may take mail in before it can send (no ``smtp`` yet); what is given must be right."""
@@ -169,6 +173,7 @@ class EmailConnector(_SmtpConnector):
             for f in message.attachments
         )
         subject = reply_subject(message.subject) if message.subject else str(config.settings.get("subject", "Re:"))
+        tokens = channel_tokens(config.settings, self._reply_secret)
         try:
             email = compose(
                 OutgoingEmail(
@@ -178,6 +183,7 @@ class EmailConnector(_SmtpConnector):
                     text=message.body,
                     in_reply_to=message.reply_to,
                     references=message.thread[-20:],
+                    reply_to=tokens.address(message.conversation_id) if tokens else None,
                     attachments=attachments,
                     message_id=message_id_for(message.message_id, sender),
                 )
