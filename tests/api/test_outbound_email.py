@@ -25,6 +25,7 @@ from sqlalchemy import text
 from switchboard.adapters.email.channels import EmailChannels
 from switchboard.adapters.email.inbound import EmailInbound, Outcome
 from switchboard.adapters.email.smtp_server import SmtpServer, SmtpServerSettings, password_authenticator
+from switchboard.adapters.email.threads import reply_address, reply_secret
 from switchboard.adapters.files import LocalFileStore
 from switchboard.bootstrap import Container
 from tests.adapters.email import mails
@@ -202,6 +203,8 @@ async def test_a_reply_reaches_the_customer_threaded_through_the_relay(
     assert mail["In-Reply-To"] == "<ann-1@customer.example>"
     assert mail["References"] == "<ann-1@customer.example>"
     assert mail["Message-ID"] == f"<sb.{reply['id']}@desk.example>"
+    secret = reply_secret(container.settings.secret_key)  # replies that lose the headers still find the thread
+    assert mail["Reply-To"] == reply_address("support@desk.example", conversation_id, secret)
     assert mail.get_content().strip() == "It ships today."
     state = await message_state(app_client, desk, conversation_id, reply["id"])
     assert state["error"] is None
@@ -209,6 +212,33 @@ async def test_a_reply_reaches_the_customer_threaded_through_the_relay(
     assert channel["health"]["failing"] is False
     assert channel["health"]["last_success_at"] is not None
     assert channel["waiting"] == 0
+
+
+async def test_a_channel_can_switch_the_reply_token_off(
+    app_client: httpx.AsyncClient,
+    desk: Desk,
+    container: Container,
+    relay: SmtpServer,
+    relay_inbox: Inbox,
+    certificate: Certificate,
+    tmp_path: Path,
+) -> None:
+    # given a channel whose settings say reply_token: false
+    smtp = smtp_settings(relay.port, certificate)
+    await email_channel(app_client, desk, smtp)
+    switched = await app_client.patch(
+        f"/api/v1/channels/{(await app_client.get('/api/v1/channels', headers=desk.as_('admin'))).json()[-1]['id']}",
+        headers=desk.as_("admin"),
+        json={"settings": {"addresses": ["support@desk.example"], "smtp": smtp, "reply_token": False}},
+    )
+    assert switched.status_code == 200, switched.text
+    conversation_id = await customer_writes(container, tmp_path)
+    # when the operator replies, then the mail goes threaded but without a Reply-To
+    reply = await operator_replies(app_client, desk, conversation_id, text="Done.")
+    await status_is(app_client, desk, conversation_id, reply["id"], "sent")
+    mail = parsed(relay_inbox.received[0][0])
+    assert mail["In-Reply-To"] == "<ann-1@customer.example>"
+    assert mail["Reply-To"] is None
 
 
 async def test_a_relay_outage_delays_the_reply_and_it_goes_when_the_relay_is_back(

@@ -1,4 +1,4 @@
-"""Threading: signed reply tokens and thread_key."""
+"""Threading: signed reply tokens and the thread hint an inbound mail carries."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from switchboard.adapters.email.model import AttachmentLimits
 from switchboard.adapters.email.parse import parse_message
 from switchboard.adapters.email.threads import (
     ReplyTokens,
+    channel_tokens,
     conversation_from_address,
     referenced_ids,
     reply_address,
-    channel_tokens,
     reply_secret,
     thread_hint,
 )
