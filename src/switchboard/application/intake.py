@@ -186,6 +186,8 @@ async def _earlier_delivery(uow: UnitOfWork, channel: Channel, external_id: str)
     conversation = await uow.conversations.get(earlier.conversation_id)
     author_id = earlier.author_id or (conversation.contact_id if conversation else None)  # a colleague in a thread
     contact = await uow.contacts.get(author_id) if author_id is not None else None
+    while contact is not None and contact.merged_into_id is not None:  # the author merged since: the survivor
+        contact = await uow.contacts.get(contact.merged_into_id)
     assert conversation is not None
     assert contact is not None
     at = earlier.created_at
