@@ -16,6 +16,7 @@ from switchboard.adapters.connectors.telegram import TelegramConnector
 from switchboard.adapters.connectors.vk import VkConnector
 from switchboard.adapters.connectors.yandex import YandexConnector
 from switchboard.adapters.email.connector import EmailConnector, FaxConnector
+from switchboard.adapters.email.threads import reply_secret
 from switchboard.adapters.files import LocalFileStore
 from switchboard.adapters.security.passwords import Argon2Hasher
 from switchboard.adapters.security.secrets import FernetSecretBox
@@ -126,7 +127,9 @@ def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool 
         default_region=settings.default_region,
         custom_statuses=tuple(sorted(settings.custom_statuses.items())),
         secret_box=FernetSecretBox(settings.secret_key),
-        connectors=connectors(LocalFileStore(settings.files_dir), clock, smpp.sessions),
+        connectors=connectors(
+            LocalFileStore(settings.files_dir), clock, smpp.sessions, reply_secret=reply_secret(settings.secret_key)
+        ),
     )
     outbox = SqlOutboxStore(database)
     relay = OutboxRelay(outbox, bus, clock)
@@ -134,7 +137,17 @@ def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool 
     routing = RoutingWorker(Router(services, engine_settings(services)), bus, LeaderLock(database))
     control = CallControl(services, RouterPositions(routing), HttpOriginator(clock))
     voice = VoiceWorker(control, bus, SqlInbox(database), clock, sweep_seconds=settings.voice_sweep_seconds)
-    mail = MailWorker(services, settings.smtp_host, settings.smtp_port, settings.files_dir) if settings.mail else None
+    mail = (
+        MailWorker(
+            services,
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.files_dir,
+            reply_secret=reply_secret(settings.secret_key),
+        )
+        if settings.mail
+        else None
+    )
     smpp.bind(services)
     delivery = DeliveryWorker(services, bus)
     inbox = SqlInbox(database)
@@ -150,11 +163,13 @@ def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool 
     )
 
 
-def connectors(files: FileStore, clock: Clock, smpp: SmppSessions | None = None) -> ConnectorRegistry:
-    """Every medium's connector, by channel kind."""
+def connectors(
+    files: FileStore, clock: Clock, smpp: SmppSessions | None = None, *, reply_secret: bytes | None = None
+) -> ConnectorRegistry:
+    """Every medium's connector, by channel kind; ``reply_secret`` signs email reply tokens."""
     return ConnectorRegistry(
         [
-            EmailConnector(files),
+            EmailConnector(files, reply_secret),
             FaxConnector(files),
             WhatsAppConnector(files),
             MessengerConnector(files, clock=clock),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, tuple_, update
+from sqlalchemy import bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import tables as t
@@ -55,21 +55,43 @@ class SqlIntakeStore:
         )
         return {(int(r.channel_id), str(r.external_id)) for r in rows}
 
-    async def latest_conversations(self, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], Conversation]:
-        if not pairs:
+    async def answered_conversations(self, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], int]:
+        if not keys:
             return {}
-        c = t.conversations.c
-        latest = (
-            select(func.max(c.id))
-            .where(tuple_(c.contact_id, c.channel_id).in_(list(pairs)))
-            .group_by(c.contact_id, c.channel_id)
+        m = t.messages.c
+        rows = await self._c.execute(
+            select(m.channel_id, m.external_id, m.conversation_id).where(
+                tuple_(m.channel_id, m.external_id).in_(list(keys))
+            )
         )
-        statement = select(t.conversations).where(c.id.in_(latest.scalar_subquery())).order_by(c.id)
+        return {(int(r.channel_id), str(r.external_id)): int(r.conversation_id) for r in rows}
+
+    async def conversations(
+        self, pairs: Sequence[tuple[int, int]], ids: Sequence[int]
+    ) -> tuple[dict[tuple[int, int], Conversation], dict[int, Conversation]]:
+        if not pairs and not ids:
+            return {}, {}
+        c = t.conversations.c
+        wanted = []
+        if pairs:
+            newest = (
+                select(func.max(c.id))
+                .where(tuple_(c.contact_id, c.channel_id).in_(list(pairs)))
+                .group_by(c.contact_id, c.channel_id)
+            )
+            wanted.append(c.id.in_(newest.scalar_subquery()))
+        if ids:
+            wanted.append(c.id.in_(list(ids)))
+        statement = select(t.conversations).where(or_(*wanted)).order_by(c.id)
         if self._lock_rows:
             statement = statement.with_for_update()  # rows are locked in id order: no deadlock between batches
-        return {
-            (row.contact_id, row.channel_id): conversation_from_row(row) for row in await self._c.execute(statement)
-        }
+        by_id = {row.id: conversation_from_row(row) for row in await self._c.execute(statement)}
+        asked = set(pairs)
+        latest: dict[tuple[int, int], Conversation] = {}
+        for conversation in by_id.values():  # in id order: the last one of a pair is its latest
+            if (pair := (conversation.contact_id, conversation.channel_id)) in asked:
+                latest[pair] = conversation
+        return latest, {i: by_id[i] for i in ids if i in by_id}
 
     async def add_contacts(self, contacts: Sequence[tuple[str, ContactTier, datetime]]) -> list[int]:
         return await self._ids(

@@ -340,8 +340,14 @@ class IntakeStore(Protocol):
     async def delivered(self, keys: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
         """Which (channel id, external id) pairs are already stored."""
 
-    async def latest_conversations(self, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], Conversation]:
-        """The latest conversation of each (contact id, channel id) pair that has one, locked for update."""
+    async def answered_conversations(self, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], int]:
+        """The conversation of each stored (channel id, external id) message among ``keys``."""
+
+    async def conversations(
+        self, pairs: Sequence[tuple[int, int]], ids: Sequence[int]
+    ) -> tuple[dict[tuple[int, int], Conversation], dict[int, Conversation]]:
+        """The latest conversation of each (contact id, channel id) pair that has one, and the conversations
+        ``ids`` (by id), read and locked for update in one statement; a conversation in both is one object."""
 
     async def add_contacts(self, contacts: Sequence[tuple[str, ContactTier, datetime]]) -> list[int]: ...
     async def add_identities(self, identities: Sequence[tuple[int, Identity, datetime]]) -> None: ...
