@@ -9,17 +9,23 @@ each test commits the conversation exactly there, with no sleeps. Both databases
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import tests.api.test_routing as base
-from switchboard.bootstrap import Container
+from switchboard.bootstrap import Container, build
+from switchboard.config import load_settings
+from switchboard.web.app import create_app
 from tests.api.test_routing_scenarios import fire, messages
+from tests.conftest import RUN, empty_tables
 from tests.support.clock import ManualClock
-from tests.support.desk import Desk, inbound
+from tests.support.desk import Desk, given_desk, inbound
 
 settle, set_line, go, offers, conversation = base.settle, base.set_line, base.go, base.offers, base.conversation
 
@@ -173,3 +179,53 @@ async def test_the_reopened_conversation_committed_during_a_rebuild_goes_to_its_
     assert returning == served
     assert await offers(app_client, desk, "operator2") == [served]
     assert await offers(app_client, desk, "operator") == []
+
+
+# --- the invariant, whatever the timing ------------------------------------------------------------------------
+
+STEPS = ("write", "write_during_a_rebuild", "save_line", "settle")
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.sampled_from(STEPS), min_size=1, max_size=6))
+def test_whatever_the_timing_each_conversation_is_welcomed_once_and_offered(sqlite_url: str, steps: list[str]) -> None:
+    """Property (SQLite: each example is a fresh desk): customers writing, lines saved and conversations
+    committed during rebuilds, in any order, end with every conversation admitted once and ringing."""
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(_whatever_the_timing(sqlite_url, steps))
+    finally:
+        loop.close()
+
+
+async def _whatever_the_timing(url: str, steps: list[str]) -> None:
+    options = {"bus_url": "memory://", "bus_namespace": f"p{RUN}", "db_pool_size": 5, "delivery": False}
+    container = build(load_settings(database_url=url, routing=True, **options), clock=ManualClock(), fast_hashing=True)
+    await empty_tables(container.database)
+    await container.start()
+    try:
+        app = create_app(container, manage_lifecycle=False)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sb.test") as client:
+            desk = await given_desk(container.services, client)
+            await set_line(client, desk, **WELCOMING)
+            await go(client, desk, "operator")
+            await go(client, desk, "operator2")
+            await settle(container)
+            written: list[int] = []
+            for n, step in enumerate(steps):
+                phone = f"+7916400{n:04d}"
+                if step == "write":
+                    written.append(await customer_writes(client, desk, phone))
+                elif step == "write_during_a_rebuild":
+                    written.append(await save_line_while_customer_writes(client, desk, container, phone, **WELCOMING))
+                elif step == "save_line":
+                    await set_line(client, desk, **WELCOMING)
+                else:
+                    await settle(container)
+            await settle(container)
+            for conversation_id in written:
+                assert await messages(client, desk, conversation_id) == [("contact", "Здравствуйте"), WELCOME]
+            rung = await offers(client, desk, "operator") + await offers(client, desk, "operator2")
+            assert sorted(rung) == sorted(written)
+    finally:
+        await container.stop(drain_seconds=1)
