@@ -150,7 +150,7 @@ class PollingWorker:
                 provider = connector.provider(config.settings)
                 if isinstance(provider, SmsRuProvider) and (every := provider.poll_interval(config.settings)):
                     return config, self._smsru_statuses, every
-        except Exception as error:  # settings stored before a check existed: say so on the channel, skip it
+        except Exception as error:  # settings stored before their check existed: logged, the channel skipped
             log.warning("polling: channel %s is not pollable: %s", config.id, error)
         return None
 
