@@ -22,7 +22,7 @@ from switchboard.adapters.security.passwords import Argon2Hasher
 from switchboard.adapters.security.secrets import FernetSecretBox
 from switchboard.adapters.security.sessions import JwtSigner
 from switchboard.adapters.storage.database import Database
-from switchboard.adapters.storage.leader import LeaderLock
+from switchboard.adapters.storage.leader import POLLING_LOCK, LeaderLock
 from switchboard.adapters.storage.migrate import upgrade
 from switchboard.adapters.storage.outbox import SqlInbox, SqlOutboxStore
 from switchboard.adapters.storage.uow import SqlUnitOfWorkFactory
@@ -39,6 +39,7 @@ from switchboard.workers.agi import AgiWorker
 from switchboard.workers.ami import AmiWorker
 from switchboard.workers.delivery import DeliveryWorker
 from switchboard.workers.mail import MailWorker
+from switchboard.workers.polling import PollingWorker
 from switchboard.workers.relay import OutboxRelay
 from switchboard.workers.routing import RoutingWorker
 from switchboard.workers.smpp import SmppWorker
@@ -58,6 +59,7 @@ class Container:
     delivery: DeliveryWorker
     smpp: SmppWorker
     voice: VoiceWorker
+    polling: PollingWorker | None = None
     mail: MailWorker | None = None
     agi: AgiWorker | None = None
     ami: AmiWorker | None = None
@@ -81,6 +83,8 @@ class Container:
         if self.settings.delivery:
             await self.smpp.start()
             await self.delivery.start()
+            if self.polling is not None:
+                await self.polling.start()
 
     @property
     def call_control(self) -> CallControl:
@@ -99,6 +103,8 @@ class Container:
         self.stopped = True
         if self.mail is not None:
             await self.mail.stop()
+        if self.polling is not None:
+            await self.polling.stop()
         await self.delivery.stop()
         await self.smpp.stop()
         for asterisk in (self.agi, self.ami):
@@ -158,8 +164,9 @@ def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool 
         if settings.agi_port
         else None
     )
+    polling = PollingWorker(services, LeaderLock(database, POLLING_LOCK))
     return Container(
-        settings, database, bus, services, outbox, inbox, relay, routing, delivery, smpp, voice, mail, agi, ami
+        settings, database, bus, services, outbox, inbox, relay, routing, delivery, smpp, voice, polling, mail, agi, ami
     )
 
 

@@ -221,6 +221,17 @@ class OffersWithdrawn(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class OfferMissed(Event):
+    """An offer expired unanswered; ``missed`` is the operator's count in a row (reset by an accept,
+    by going available, and by the auto-pause it may cause)."""
+
+    name: ClassVar[str] = "OfferMissed"
+    conversation_id: int
+    operator_id: int
+    missed: int
+
+
+@dataclass(frozen=True, slots=True)
 class OfferAccepted(Event):
     name: ClassVar[str] = "OfferAccepted"
     conversation_id: int
@@ -309,6 +320,7 @@ for _cls in (
     ConversationQueued,
     OfferMade,
     OffersWithdrawn,
+    OfferMissed,
     OfferAccepted,
     OfferDeclined,
     ConversationPicked,

@@ -52,6 +52,7 @@ class UserOut(BaseModel):
     capacity: dict[str, int]
     max_total: int
     status: str
+    missed_offers: int = Field(0, description="offers let expire in a row (reset by an accept or going available)")
 
     @classmethod
     def of(cls, user: User) -> UserOut:
@@ -66,6 +67,7 @@ class UserOut(BaseModel):
             capacity=user.capacity,
             max_total=user.max_total,
             status=user.status,
+            missed_offers=user.missed_offers,
         )
 
 

@@ -206,6 +206,22 @@ class SqlMessages:
         row = (await self._c.execute(select(t.messages).where(t.messages.c.id == message_id))).first()
         return message_from_row(row) if row else None
 
+    async def awaiting_receipt(self, channel_id: int, since: datetime, limit: int) -> list[str]:
+        m = t.messages.c
+        rows = await self._c.execute(
+            select(m.external_id)
+            .where(
+                m.channel_id == channel_id,
+                m.direction == Direction.OUT.value,
+                m.delivery_status == DeliveryStatus.SENT.value,
+                m.external_id.is_not(None),
+                m.created_at >= since,
+            )
+            .order_by(m.id.desc())
+            .limit(limit)
+        )
+        return [r.external_id for r in rows]
+
     async def set_external_id(self, message_id: int, external_id: str) -> None:
         await self._c.execute(update(t.messages).where(t.messages.c.id == message_id).values(external_id=external_id))
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from switchboard.adapters.storage.database import Database
 
 ROUTING_LOCK = 727_001  # an arbitrary, fixed advisory lock key for "the routing leader"
+POLLING_LOCK = 727_002  # the process that polls channels (workers/polling.py)
 
 
 class LeaderLock:
