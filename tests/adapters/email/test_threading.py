@@ -232,10 +232,10 @@ async def test_a_reply_to_a_closed_conversation_reopens_it_within_the_window(
         "ann@customer.example", SUPPORT, "ann-5@customer.example", "Not solved", f"In-Reply-To: <{OUR_REPLY}>\r\n"
     )
     await thread.send(raw, "ann@customer.example")
-    # then that conversation is reopened and queued with her message
+    # then that conversation is reopened (new again, for routing to admit afresh) with her message
     stored = await thread.stored("ann-5@customer.example")
     assert stored.conversation_id == thread.first
-    assert await thread.status(thread.first) is ConversationStatus.QUEUED
+    assert await thread.status(thread.first) is ConversationStatus.NEW
 
 
 async def test_a_reply_to_a_conversation_closed_long_ago_goes_by_the_contact_rule(
