@@ -290,7 +290,10 @@ def stop_profiler(spy: subprocess.Popen[bytes] | None, path: Path) -> dict[str, 
             continue
         layer = next((name for name, marks in LAYERS if any(m in stack for m in marks)), REST)
         samples[layer] += int(count)
-    path.unlink(missing_ok=True)
+    if os.environ.get("SBBENCH_KEEP_PROFILE"):
+        log(f"py-spy raw stacks kept in {path}")
+    else:
+        path.unlink(missing_ok=True)
     total = sum(samples.values()) or 1
     return {name: round(n / total * 100, 1) for name, n in samples.items()}
 
