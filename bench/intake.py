@@ -313,7 +313,7 @@ async def bench_intake(backend: str, workers: int, options: Options, rate: float
         server = Server(argv, switchboard_env(url), port)
         server.start()
         try:
-            await server.wait_ready("/readyz")
+            await server.wait_ready("/readyz", timeout=120)  # a loaded machine starts 2 workers slowly
             await warm_up(port, the_plan.warmup, options.clients, server)
             db_name = database_name(url) if backend == "postgresql" else ""
             profile_path = Path(tempfile.gettempdir()) / f"sbbench-{the_plan.run_id}.pyspy"
