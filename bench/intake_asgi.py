@@ -88,20 +88,15 @@ async def post(app: Any, token: str, body: bytes) -> int:
     return status
 
 
-async def one_run(
-    url: str, lean: bool, requests: list[bytes], wave: int, token: str, server_gc: bool
-) -> dict[str, Any]:
+async def one_run(url: str, lean: bool, requests: list[bytes], wave: int, token: str) -> dict[str, Any]:
     from switchboard.bootstrap import build
     from switchboard.config import load_settings
     from switchboard.logs import configure
     from switchboard.web.app import create_app
-    from switchboard.web.collector import settle
 
     configure("json", "warning")
     container = build(load_settings(database_url=url, bus_url="memory://", routing=False))
     app = create_app(container, manage_lifecycle=False, inbound_path=lean)
-    if server_gc:
-        settle()  # what switchboard.asgi does once the app is built
     await container.start()
     try:
         warm, timed = requests[:200], requests[200:]
@@ -117,7 +112,6 @@ async def one_run(
     return {
         "bench": "intake_asgi",
         "lean_path": lean,
-        "server_gc": server_gc,
         "n": n,
         "wave": wave,
         "cpu_ms_per_msg": round(cpu / n * 1000, 3),
@@ -127,7 +121,7 @@ async def one_run(
     }
 
 
-async def main_async(backend: str, n: int, rounds: int, wave: int, server_gc: bool) -> list[dict[str, Any]]:
+async def main_async(backend: str, n: int, rounds: int, wave: int) -> list[dict[str, Any]]:
     records = []
     async with fresh_database(backend) as url:
         migrate(url)
@@ -135,7 +129,7 @@ async def main_async(backend: str, n: int, rounds: int, wave: int, server_gc: bo
         for k in range(rounds):
             for lean in (False, True):
                 requests = bodies(channel_id, f"r{k}-{int(lean)}", n + 200)
-                record = {"backend": backend, **await one_run(url, lean, requests, wave, token, server_gc)}
+                record = {"backend": backend, **await one_run(url, lean, requests, wave, token)}
                 log(
                     f"{backend} lean={lean}: {record['cpu_ms_per_msg']} ms CPU per message,"
                     f" {record['msgs_per_s']}/s, failed {record['failed']}, load {record['load_1m']:.1f}"
@@ -151,11 +145,8 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--wave", type=int, default=100, help="concurrent requests per wave (about a batch)")
-    parser.add_argument(
-        "--default-gc", action="store_true", help="CPython's collector thresholds, not the server's (web/collector.py)"
-    )
     args = parser.parse_args()
-    records = run(main_async(args.backend, args.n, args.rounds, args.wave, not args.default_gc))
+    records = run(main_async(args.backend, args.n, args.rounds, args.wave))
     return 0 if all(r["failed"] == 0 for r in records) else 1
 
 
