@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import sys
@@ -97,6 +98,7 @@ async def one_run(url: str, lean: bool, requests: list[bytes], wave: int, token:
     configure("json", "warning")
     container = build(load_settings(database_url=url, bus_url="memory://", routing=False))
     app = create_app(container, manage_lifecycle=False, inbound_path=lean)
+    gc.freeze()  # as switchboard.asgi does: full collections would otherwise walk the app on every request burst
     await container.start()
     try:
         warm, timed = requests[:200], requests[200:]
