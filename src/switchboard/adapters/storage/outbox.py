@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import BigInteger, any_, bindparam, func, insert, literal_column, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
 from switchboard.adapters.storage import tables as t
@@ -16,6 +18,20 @@ from switchboard.application.ports.bus import Envelope
 
 def envelope_from_row(row: Any) -> Envelope:
     return Envelope(row.id, row.name, row.occurred_at, dict(row.payload))
+
+
+# One statement text whatever the batch size: an ``IN`` list is a new statement (and, on asyncpg, a
+# new prepared statement) per length; the ids go as one array (PostgreSQL) or one JSON text (SQLite).
+_MARK_PG = (
+    update(t.outbox)
+    .where(t.outbox.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
+    .values(published_at=bindparam("at"))
+)
+_MARK_SQLITE = (
+    update(t.outbox)
+    .where(t.outbox.c.id.in_(select(literal_column("value")).select_from(func.json_each(bindparam("ids")))))
+    .values(published_at=bindparam("at"))
+)
 
 
 class SqlOutboxStore:
@@ -30,9 +46,12 @@ class SqlOutboxStore:
     async def mark_published(self, event_ids: Sequence[int], at: datetime) -> None:
         if not event_ids:
             return
-        statement = update(t.outbox).where(t.outbox.c.id.in_(list(event_ids))).values(published_at=at)
+        if self._db.is_sqlite:
+            statement, ids = _MARK_SQLITE, json.dumps(list(event_ids))
+        else:
+            statement, ids = _MARK_PG, list(event_ids)
         async with self._db.writing() as connection:
-            await connection.execute(statement)
+            await connection.execute(statement, {"ids": ids, "at": at})
 
     async def after(self, event_id: int, limit: int) -> list[Envelope]:
         statement = select(t.outbox).where(t.outbox.c.id > event_id).order_by(t.outbox.c.id).limit(limit)
