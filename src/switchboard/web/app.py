@@ -52,6 +52,7 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
             container.settings.disconnect_grace_seconds,
         )
         await hub.start()
+        container.database.on_events(hub.committed_here)
         app.state.hub = hub
         app.state.visitors = VisitorHub(container.services, container.bus, container.queue_position)
         await app.state.visitors.start()
@@ -59,6 +60,7 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
             yield
         finally:
             await app.state.visitors.stop()
+            container.database.off_events(hub.committed_here)
             await hub.stop()
             if manage_lifecycle:
                 await container.stop()

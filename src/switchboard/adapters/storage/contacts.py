@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, bindparam, exists, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import tables as t
@@ -90,6 +90,15 @@ def column_values(fields: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+# built once (the hot path of a new call): the number's owner and tier in one statement
+_OWNER_TIER = (
+    select(t.contacts.c.id, t.contacts.c.tier)
+    .join(t.identities, t.identities.c.contact_id == t.contacts.c.id)
+    .where(t.identities.c.kind == bindparam("kind"), t.identities.c.value == bindparam("value"))
+    .limit(1)
+)
+
+
 class SqlContacts:
     def __init__(self, connection: AsyncConnection, is_sqlite: bool = True) -> None:
         self._c = connection
@@ -150,6 +159,10 @@ class SqlContacts:
             )
         )
         return result.scalar_one_or_none()
+
+    async def owner_tier(self, identity: Identity) -> tuple[int, ContactTier] | None:
+        found = (await self._c.execute(_OWNER_TIER, {"kind": identity.kind.value, "value": identity.value})).first()
+        return (found.id, ContactTier(found.tier)) if found else None
 
     async def find_by_external_id(self, external_id: str) -> int | None:
         result = await self._c.execute(select(t.contacts.c.id).where(t.contacts.c.external_id == external_id))

@@ -192,11 +192,10 @@ class CallControl:
                 raise NotFound(f"channel {channel_id} does not answer {dnis}")
             call = Call(0, channel_id, pbx_id, CallDirection.IN, ani, dnis, CallStatus.IVR, now, contact_id)
             call.line_id, call.language = ctx.line.id, _language(ctx)
-            call = await uow.calls.add(call)
             facts = w.CallFacts(ani=ani, dnis=dnis, caller=caller, language=call.language)
             turn = w.begin(ctx.tree, facts) if ctx.tree is not None else w.default_turn(call.language)
             step = await flow.drive(ctx, call, turn)
-            await uow.calls.save(call)
+            await flow.store(ctx, call)  # one INSERT with the first step; the unique key tells a repeat
             await uow.commit()
         return step
 
@@ -344,11 +343,10 @@ async def _caller(uow: UnitOfWork, ani: str) -> tuple[int | None, str]:
     """The contact the calling number belongs to, and what the IVR calls them: vip, known or unknown."""
     if not ani.startswith("+"):
         return None, "unknown"
-    owner = await uow.contacts.find_by_identity(Identity(IdentityKind.PHONE, ani))
-    contact = await uow.contacts.get(owner) if owner is not None else None
-    if contact is None:
+    found = await uow.contacts.owner_tier(Identity(IdentityKind.PHONE, ani))
+    if found is None:
         return None, "unknown"
-    return contact.id, "vip" if contact.tier is ContactTier.VIP else "known"
+    return found[0], "vip" if found[1] is ContactTier.VIP else "known"
 
 
 async def _split(
