@@ -167,3 +167,36 @@ async def test_the_card_pops_from_the_server_that_took_the_ringing_event_without
         # and once the relay publishes, the event follows and the card is not sent again
         assert await container.relay.drain() == 0
         assert await quiet(olga, 1.0) == ["CallRinging"]
+
+
+async def test_a_new_number_stays_unknown_for_this_call_whatever_it_does_meanwhile(
+    app_client: httpx.AsyncClient, desk: Desk, container: Container, clock: ManualClock
+) -> None:
+    # given a number nobody knows calling (its contact is made when the call reaches the queue)
+    pbx = Pbx(app_client, await phone_channel(app_client, desk), clock)
+    await pbx.call("c-1", ani="+79160001234")
+    # and, while the caller waits, the same number writes a message (a conversation on that contact)
+    clock.advance(seconds=20)
+    chat = await app_client.post(
+        "/api/v1/inbound",
+        headers=desk.as_("integration"),
+        json=inbound(desk.channel_id, "Where?", phone="+79160001234"),
+    )
+    assert chat.status_code in (200, 201, 202), chat.text
+    clock.advance(seconds=20)
+    ringing = await pbx.event("c-1", "ringing", operator_id=desk.operator_id)
+    # when the card is read after all that
+    card = (
+        await app_client.get(f"/api/v1/voice/calls/{ringing['call_id']}/card", headers=desk.as_("supervisor"))
+    ).json()
+    # then the caller is still an unknown caller for this call: nothing of theirs predates it
+    assert (card["known"], card["actions"]) == (False, ["create_contact", "create_lead"])
+    assert [c["id"] for c in card["conversations"]] == [chat.json()["conversation_id"]]
+    # and their next call finds them known
+    clock.advance(seconds=60)
+    await pbx.call("c-2", ani="+79160001234")
+    again = await pbx.event("c-2", "ringing", operator_id=desk.operator_id)
+    second = (
+        await app_client.get(f"/api/v1/voice/calls/{again['call_id']}/card", headers=desk.as_("supervisor"))
+    ).json()
+    assert (second["known"], second["actions"]) == (True, [])
