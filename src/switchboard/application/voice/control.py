@@ -48,7 +48,7 @@ from switchboard.domain.routing.config import InvalidConfig
 from switchboard.domain.routing.split import InboundFacts, choose_line
 from switchboard.domain.voice.call import TIMEOUT, Call, CallDirection, CallStatus
 from switchboard.domain.voice.numbers import caller_number, dialled_number
-from switchboard.domain.voice.settings import PhoneSettings, phone_settings
+from switchboard.domain.voice.settings import PhoneSettings, phone_settings, voicemail_uri_problem
 from switchboard.domain.voice.signing import signature_problem
 
 log = logging.getLogger("switchboard.voice")
@@ -135,6 +135,20 @@ class CallControl:
             return await self._record(channel_id, event, now)
         except Conflict:  # its twin committed first: now it is a repeat
             return await self._record(channel_id, event, now)
+
+    async def voicemail_uri(self, pbx_call_id: str) -> str | None:
+        """Where a SIP front end redirects this caller when nobody answers: the channel's ``voicemail_uri``,
+        else the call's line's ``routing.voicemail_uri``; None when neither is set."""
+        now = self.services.clock.now()
+        async with self.services.uow(read_only=True) as uow:
+            call = await uow.calls.find(None, pbx_call_id)
+            found = await self.services.catalog.route(uow, call.channel_id, now) if call is not None else None
+            line = await uow.lines.get(call.line_id) if call is not None and call.line_id is not None else None
+        if found is None:
+            return None
+        own = self._voice(found[0]).voicemail_uri
+        routed = line.routing.get("voicemail_uri") if line is not None else None
+        return own or (routed if isinstance(routed, str) and voicemail_uri_problem(routed) is None else None)
 
     # ---- operators' side -----------------------------------------------------------------------
 
