@@ -90,7 +90,10 @@ def column_values(fields: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-# built once (the hot path of a new call): the number's owner and tier in one statement
+# built once (the hot path of a new call), values given at execute time: compiled once and reused
+_ADD_CONTACT = insert(t.contacts).returning(t.contacts.c.id)
+_ADD_IDENTITY = insert(t.identities)
+# the number's owner and tier in one statement
 _OWNER_TIER = (
     select(t.contacts.c.id, t.contacts.c.tier)
     .join(t.identities, t.identities.c.contact_id == t.contacts.c.id)
@@ -110,9 +113,7 @@ class SqlContacts:
         values["match_name"] = match_name(
             name, profile.get("first_name"), profile.get("middle_name"), profile.get("last_name")
         )
-        result = await self._c.execute(
-            insert(t.contacts).values(**values, created_at=at, updated_at=at).returning(t.contacts.c.id)
-        )
+        result = await self._c.execute(_ADD_CONTACT, {**values, "created_at": at, "updated_at": at})
         return Contact(id=result.scalar_one(), name=name, created_at=at, updated_at=at, tier=tier, **profile)
 
     async def get(self, contact_id: int) -> Contact | None:
@@ -187,11 +188,8 @@ class SqlContacts:
         return {Identity(IdentityKind(r.kind), r.value): r.contact_id for r in rows}
 
     async def add_identity(self, contact_id: int, identity: Identity, at: datetime) -> None:
-        await self._c.execute(
-            insert(t.identities).values(
-                contact_id=contact_id, kind=identity.kind.value, value=identity.value, created_at=at
-            )
-        )
+        values = {"contact_id": contact_id, "kind": identity.kind.value, "value": identity.value, "created_at": at}
+        await self._c.execute(_ADD_IDENTITY, values)
 
     async def search(self, query: ContactQuery, limit: int, offset: int) -> list[Contact]:
         statement = (
