@@ -62,11 +62,11 @@ async def screen_pop(services: Services, principal: Principal, call_id: int) -> 
 def _known_before(call: Call, contact: Contact, history: list[Conversation], leads: list[Lead]) -> bool:
     """Known *before this call*: what this call made (the contact, its lead) or what came meanwhile (a chat
     from the same number while the caller waits) does not count, however late the card is read."""
-    before = call.started_at
+    before = call.started_at  # a contact this call made has exactly this time; others' records may share it
     return (
         contact.created_at < before
-        or any(c.opened_at < before for c in history)
-        or any(lead.created_at < before and lead.conversation_id != call.conversation_id for lead in leads)
+        or any(c.opened_at <= before for c in history)
+        or any(lead.created_at <= before and lead.conversation_id != call.conversation_id for lead in leads)
     )
 
 
