@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,17 +15,17 @@ from tests.support.clock import ManualClock
 from tests.support.desk import Desk
 from tests.support.pbx import Pbx, phone_channel
 
-RELAY = ("SELECT outbox.", "UPDATE outbox ")  # the outbox relay's own reads and marks, not the call's
-
 
 @contextmanager
 def statements(container: Container) -> Iterator[list[str]]:
-    """The first words (verb and table) of every statement a request sends, the relay's left out."""
+    """The first words (verb and table) of every statement sent by this task: the request under test
+    (the in-process client runs the app in the caller's task), not the relay or other workers."""
     seen: list[str] = []
+    owner = asyncio.current_task()
 
     def capture(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        text = " ".join(statement.split())
-        if not text.startswith(RELAY):
+        if asyncio.current_task() is owner:
+            text = " ".join(statement.split())
             words = text.split(" ")
             seen.append(" ".join(words[:3]) if words[0] == "INSERT" else f"{words[0]} {_table(text)}")
 
@@ -69,5 +70,25 @@ async def test_a_new_call_costs_a_fixed_handful_of_statements(
         "INSERT INTO conversations",
         "INSERT INTO timeline",
         "INSERT INTO calls",
+        "INSERT INTO outbox",
+    ]
+
+
+async def test_a_ringing_event_reads_the_call_once_and_the_line_from_memory(
+    app_client: httpx.AsyncClient, desk: Desk, container: Container, clock: ManualClock
+) -> None:
+    # given a queued call on the channel's own line
+    pbx = Pbx(app_client, await phone_channel(app_client, desk), clock)
+    await pbx.call("c-1", ani="+79161111111")
+    # when the PBX reports it ringing at olga
+    with statements(container) as ringing:
+        await pbx.event("c-1", "ringing", operator_id=desk.operator_id)
+    # then: the call (locked), whether the event is a repeat, the operator; the line is the cached one
+    assert ringing == [
+        "SELECT calls",
+        "SELECT call_events",
+        "SELECT users",
+        "UPDATE calls",
+        "INSERT INTO call_events",
         "INSERT INTO outbox",
     ]

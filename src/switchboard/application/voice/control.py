@@ -273,7 +273,10 @@ class CallControl:
             raise NotFound(f"channel {channel_id} is not an active phone channel")
         channel, own_line = found
         voice = self._voice(channel)
-        line = await uow.lines.get(line_id) if line_id is not None else None
+        if own_line is not None and line_id == own_line.id:  # the channel's own line: already in memory
+            line: Line | None = own_line
+        else:
+            line = await uow.lines.get(line_id) if line_id is not None else None
         if line is None:
             line = await _split(uow, channel, own_line, dnis, contact_id, now)
         tree = voice.ivr if voice.ivr is not None else self._line_tree(line)
