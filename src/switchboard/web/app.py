@@ -55,6 +55,7 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True, inbound_pat
             container.settings.disconnect_grace_seconds,
         )
         await hub.start()
+        container.database.on_events(hub.committed_here)
         app.state.hub = hub
         app.state.visitors = VisitorHub(container.services, container.bus, container.queue_position)
         await app.state.visitors.start()
@@ -62,6 +63,7 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True, inbound_pat
             yield
         finally:
             await app.state.visitors.stop()
+            container.database.off_events(hub.committed_here)
             await hub.stop()
             if manage_lifecycle:
                 await container.stop()

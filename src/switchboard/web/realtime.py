@@ -31,6 +31,7 @@ router = APIRouter()
 PERSONAL_KEYS = ("assignee_id", "operator_id", "previous_operator_id", "author_id")
 REPLAY_PAGE = 500
 QUEUE_LIMIT = 10_000
+POPPED_LIMIT = 1_000
 
 
 def concerns(principal: Principal, envelope: Envelope) -> bool:
@@ -51,10 +52,17 @@ def frame(envelope: Envelope) -> str:
     return json.dumps(body)
 
 
+@dataclass(frozen=True, slots=True)
+class PopNow:
+    """A ringing event committed by this very process: pop the card before the relay brings the event."""
+
+    envelope: Envelope
+
+
 @dataclass(eq=False)
 class Client:
     principal: Principal
-    queue: asyncio.Queue[Envelope] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    queue: asyncio.Queue[Envelope | PopNow] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
 
 
 class Hub:
@@ -91,6 +99,16 @@ class Hub:
                     client.queue.put_nowait(envelope)
                 except asyncio.QueueFull:
                     log.warning("ws.client_too_slow", user_id=client.principal.user_id)
+
+    def committed_here(self, envelopes: list[Envelope]) -> None:
+        """Events this process just committed: a ringing operator connected here gets the card at once."""
+        for envelope in envelopes:
+            if envelope.name != "CallRinging":
+                continue
+            for client in list(self._clients):
+                if client.principal.user_id == envelope.payload.get("operator_id"):
+                    with contextlib.suppress(asyncio.QueueFull):
+                        client.queue.put_nowait(PopNow(envelope))
 
     def join(self, principal: Principal) -> Client:
         client = Client(principal)
@@ -181,14 +199,27 @@ async def events(websocket: WebSocket) -> None:
 
 
 async def _pump(websocket: WebSocket, client: Client, replayed: set[int]) -> None:
+    popped: dict[int, None] = {}  # ringing events whose card went out (fast path or relay), oldest first
+
+    async def pop_once(envelope: Envelope) -> None:
+        if envelope.event_id in popped:
+            return
+        popped[envelope.event_id] = None
+        if len(popped) > POPPED_LIMIT:
+            del popped[next(iter(popped))]
+        await screen_pops.after(websocket, client.principal, envelope)
+
     async def outgoing() -> None:
         while True:
-            envelope = await client.queue.get()
-            if envelope.event_id in replayed:
-                replayed.discard(envelope.event_id)
+            item = await client.queue.get()
+            if isinstance(item, PopNow):
+                await pop_once(item.envelope)
                 continue
-            await websocket.send_text(frame(envelope))
-            await screen_pops.after(websocket, client.principal, envelope)
+            if item.event_id in replayed:
+                replayed.discard(item.event_id)
+                continue
+            await websocket.send_text(frame(item))
+            await pop_once(item)
 
     async def incoming() -> None:
         while True:

@@ -61,6 +61,10 @@ def conversation_from_row(row: Any) -> Conversation:
     )
 
 
+# built once: values given at execute time, so the statement is compiled once and reused (a call's hot path)
+_ADD_CONVERSATION = insert(t.conversations).returning(t.conversations.c.id)
+
+
 class SqlConversations:
     def __init__(self, connection: AsyncConnection, is_sqlite: bool) -> None:
         self._c = connection
@@ -75,19 +79,16 @@ class SqlConversations:
         at: datetime,
         source: Source,
     ) -> Conversation:
-        result = await self._c.execute(
-            insert(t.conversations)
-            .values(
-                contact_id=contact_id,
-                line_id=line_id,
-                channel_id=channel_id,
-                status=status.value,
-                opened_at=at,
-                last_message_at=at,
-                **source_values(source),
-            )
-            .returning(t.conversations.c.id)
-        )
+        values = {
+            "contact_id": contact_id,
+            "line_id": line_id,
+            "channel_id": channel_id,
+            "status": status.value,
+            "opened_at": at,
+            "last_message_at": at,
+            **source_values(source),
+        }
+        result = await self._c.execute(_ADD_CONVERSATION, values)
         return Conversation(result.scalar_one(), contact_id, line_id, channel_id, status, at, at, source=source)
 
     async def get(self, conversation_id: int, *, for_update: bool = False) -> Conversation | None:

@@ -117,6 +117,9 @@ class ContactRepository(Protocol):
         """Hold these contacts until the commit (no-op where the database has a single writer)."""
 
     async def find_by_identity(self, identity: Identity) -> int | None: ...
+    async def owner_tier(self, identity: Identity) -> tuple[int, ContactTier] | None:
+        """The contact holding this identity and its tier, in one round trip (a caller's number on a new call)."""
+
     async def find_by_external_id(self, external_id: str) -> int | None: ...
     async def external_id_holders(self, external_ids: Sequence[str]) -> dict[str, int]:
         """The contact holding each of these external ids that is held, in one round trip."""
