@@ -111,7 +111,8 @@ async def given_desk(database_url: str) -> dict[str, Any]:
     """An admin, one operator with room for 60 chats on an evenly line, an API channel, an integration token."""
     from switchboard.application.access import Principal
     from switchboard.application.auth import create_api_token
-    from switchboard.application.catalog import NewUser, create_channel, create_line, create_user
+    from switchboard.application.catalog import NewUser, create_line, create_user
+    from switchboard.application.channels import create_channel
     from switchboard.bootstrap import build
     from switchboard.config import load_settings
     from switchboard.domain.channels import ChannelKind
