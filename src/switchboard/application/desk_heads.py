@@ -54,26 +54,23 @@ async def conversation_heads(
     """
     require_role(principal, *STAFF)
     wanted = check_heads(conversation_ids, limit)
-    heads = []
     async with services.uow(read_only=True) as uow:
-        for conversation_id in wanted:
-            head = await _head(uow, principal, conversation_id, limit)
-            if head is not None:
-                heads.append(head)
-    return heads
+        found = {c.id: c for c in await uow.conversations.get_many(wanted)}
+        readable = [found[i] for i in wanted if i in found and await _reads(uow, principal, found[i])]
+        ids = [c.id for c in readable]
+        contacts = {c.id: c for c in await uow.contacts.get_many(sorted({c.contact_id for c in readable}))}
+        messages = await uow.messages.newest(ids, limit)
+        notes = await uow.notes.list_many(ids, NOTES_PER_CONVERSATION)
+    return [ConversationHead(c, _live(contacts.get(c.contact_id)), messages[c.id], notes[c.id]) for c in readable]
 
 
-async def _head(uow: UnitOfWork, principal: Principal, conversation_id: int, limit: int) -> ConversationHead | None:
-    conversation = await uow.conversations.get(conversation_id)
-    if conversation is None:
-        return None
+async def _reads(uow: UnitOfWork, principal: Principal, conversation: Conversation) -> bool:
     try:
         await check_reads(uow, principal, conversation)
     except NotFound:
-        return None
-    contact = await uow.contacts.get(conversation.contact_id)
-    if contact is not None and contact.merged_into_id is not None:
-        contact = None
-    messages = await uow.messages.list(conversation_id, limit, None)
-    notes = await uow.notes.list(conversation_id, NOTES_PER_CONVERSATION)
-    return ConversationHead(conversation, contact, messages, notes)
+        return False
+    return True
+
+
+def _live(contact: Contact | None) -> Contact | None:
+    return contact if contact is not None and contact.merged_into_id is None else None

@@ -181,7 +181,7 @@ async function warm(): Promise<void> {
 /** One request for several conversations' heads; a switch to one of them meanwhile waits for it, not a second fetch. */
 function warmHeads(ids: number[]): Promise<void> {
   const pending: Promise<void> = fetchHeads(ids)
-    .catch(() => undefined)
+    .then(() => undefined, () => undefined)
     .finally(() => ids.forEach((id) => warming.get(id) === pending && warming.delete(id)))
   for (const id of ids) warming.set(id, pending)
   return pending

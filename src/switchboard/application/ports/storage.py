@@ -187,6 +187,9 @@ class ConversationRepository(Protocol):
     async def get(self, conversation_id: int, *, for_update: bool = False) -> Conversation | None: ...
     async def find_latest(self, contact_id: int, channel_id: int) -> Conversation | None: ...
     async def save(self, conversation: Conversation) -> None: ...
+    async def get_many(self, conversation_ids: Sequence[int]) -> list[Conversation]:
+        """Those of these conversations that exist, in id order."""
+
     async def list(self, query: ConversationQuery, limit: int, before_id: int | None) -> list[Conversation]: ...
 
 
@@ -196,6 +199,9 @@ class MessageRepository(Protocol):
     async def get(self, message_id: int) -> Message | None: ...
     async def set_external_id(self, message_id: int, external_id: str) -> None: ...
     async def set_delivery(self, message_id: int, status: DeliveryStatus, error: str | None) -> None: ...
+    async def newest(self, conversation_ids: Sequence[int], limit: int) -> dict[int, list[Message]]:
+        """Each conversation's newest ``limit`` messages, newest first, in one statement."""
+
     async def list(self, conversation_id: int, limit: int, before_id: int | None) -> list[Message]: ...
 
 
@@ -304,6 +310,9 @@ class AuditRepository(Protocol):
 
 class NoteRepository(Protocol):
     async def add(self, conversation_id: int, author_id: int | None, body: str, at: datetime) -> Note: ...
+    async def list_many(self, conversation_ids: Sequence[int], limit: int) -> dict[int, list[Note]]:
+        """Each conversation's first ``limit`` notes, oldest first."""
+
     async def list(self, conversation_id: int, limit: int) -> list[Note]:
         """The conversation's notes, oldest first."""
 
