@@ -8,9 +8,13 @@ measured in the same run:
 
 - first load of the operator window (navigation to the desk shown, live, conversations listed),
   against a blank page from the same server (``/healthz``);
-- an offer on screen after the customer's message is posted, against the POST's own answer time;
-- switching between 50 open conversations (first visit, which fetches, and again), against one
-  bare animation frame;
+- the JavaScript and CSS of that first load: bytes over the wire (compressed) and unpacked;
+- an offer on screen after the customer's message is posted, against the POST's own answer time,
+  and after its websocket frame reached the page (what the page itself adds);
+- switching between 50 open conversations, against one bare animation frame: first visit (each
+  conversation shown for the first time, the clicks starting the moment the list is shown, while
+  the desk may still be fetching; how many had their messages in the desk at the click is
+  reported, and the very first click on its own) and again;
 - a 5,000-message timeline: rows in the DOM (virtualized) and frame times while scrolling it from
   top to bottom and while typing, against the same frame loop on a blank page.
 
@@ -59,6 +63,7 @@ FRAMES = """async ([steps, by]) => {
   return frames.slice(1)
 }"""
 SWITCH = """async (id) => {
+  const fetched = Boolean(window.__switchboardDesk.messages[id])  // the desk had its messages before the click
   const t0 = performance.now()
   document.querySelector(`[data-test=conversation-item][data-conversation="${id}"]`).click()
   await new Promise((resolve) => {
@@ -69,7 +74,7 @@ SWITCH = """async (id) => {
     }
     check()
   })
-  return performance.now() - t0
+  return [performance.now() - t0, fetched]
 }"""
 TYPING = """async (n) => {
   const box = document.querySelector('[data-test=composer-input]')
@@ -86,6 +91,20 @@ TYPING = """async (n) => {
   box.dispatchEvent(new Event('input', { bubbles: true }))
   return lags
 }"""
+# before the page's scripts: when each OfferMade frame arrives, before the desk handles it
+FRAME_CLOCK = """(() => {
+  window.__frames = {}
+  const Native = window.WebSocket
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args)
+      this.addEventListener('message', (m) => {
+        const frame = JSON.parse(m.data)
+        if (frame.event === 'OfferMade') window.__frames[frame.data.conversation_id] ??= Date.now()
+      })
+    }
+  }
+})()"""
 WATCH_OFFERS = """() => {
   window.__offers = {}
   new MutationObserver(() => {
@@ -177,9 +196,14 @@ async def operator_context(browser: Any, base: str) -> Any:
     return context
 
 
-async def first_load(browser: Any, base: str, runs: int) -> tuple[list[float], list[float]]:
+BUNDLE_BYTES = """() => performance.getEntriesByType('resource')
+  .filter((e) => /[.](js|css)$/.test(new URL(e.name).pathname))
+  .reduce((sum, e) => [sum[0] + e.encodedBodySize, sum[1] + e.decodedBodySize], [0, 0])"""
+
+
+async def first_load(browser: Any, base: str, runs: int) -> tuple[list[float], list[float], list[int]]:
     """Fresh context each time (cold cache, signed in): desk shown, websocket live, conversations listed."""
-    desk_ms, blank_ms = [], []
+    desk_ms, blank_ms, bundle = [], [], [0, 0]
     for _ in range(runs):
         context = await operator_context(browser, base)
         page = await context.new_page()
@@ -193,19 +217,22 @@ async def first_load(browser: Any, base: str, runs: int) -> tuple[list[float], l
         await page.wait_for_selector("[data-test=live].on")
         await page.wait_for_selector("[data-test=conversations]")
         desk_ms.append((time.perf_counter() - t0) * 1000)
+        bundle = await page.evaluate(BUNDLE_BYTES)
         await context.close()
-    return desk_ms, blank_ms
+    return desk_ms, blank_ms, bundle
 
 
-async def offers(browser: Any, base: str, api: Api, runs: int) -> tuple[list[float], list[float]]:
+async def offers(browser: Any, base: str, api: Api, runs: int) -> tuple[list[float], list[float], list[float]]:
+    """The offer on screen after the POST; also after its websocket frame arrived (what the page itself adds)."""
     context = await operator_context(browser, base)
+    await context.add_init_script(FRAME_CLOCK)
     page = await context.new_page()
     await page.goto(base + "/desk")
     await page.wait_for_selector("[data-test=live].on")
     await page.keyboard.press("Alt+V")
     await page.wait_for_selector("[data-test=waiting-for-offers]")
     await page.evaluate(WATCH_OFFERS)
-    shown, posted = [], []
+    shown, posted, after_frame = [], [], []
     for i in range(runs):
         t0 = time.time()
         made = await api.post(f"+7926{i:07d}", "Offer me")
@@ -214,11 +241,12 @@ async def offers(browser: Any, base: str, api: Api, runs: int) -> tuple[list[flo
         await page.wait_for_selector(f"[data-test=offer][data-conversation='{conversation}']")
         seen = await page.evaluate(f"window.__offers['{conversation}']")
         shown.append(seen - t0 * 1000)
+        after_frame.append(seen - await page.evaluate(f"window.__frames['{conversation}']"))
         await api.call("POST", f"/conversations/{conversation}/close")
         await page.wait_for_selector(f"[data-test=offer][data-conversation='{conversation}']", state="detached")
     await api.call("PUT", f"/operators/{api.desk['operator_id']}/status", {"status": "offline"})
     await context.close()
-    return shown, posted
+    return shown, posted, after_frame
 
 
 async def fill_desk(api: Api, database_url: str, conversations: int, big: int) -> list[int]:
@@ -274,9 +302,10 @@ async def working_desk(browser: Any, base: str, ids: list[int], big: int) -> dic
     load_ms = (time.perf_counter() - t0) * 1000
     log(f"desk with {len(ids)} conversations shown in {load_ms:.0f} ms; switching…")
     others = ids[1:]
+    # first visits start at once: the desk may still be fetching what the first clicks open
     cold = [await page.evaluate(SWITCH, i) for i in others]
-    warm = [await page.evaluate(SWITCH, i) for i in others]
-    big_switch = await page.evaluate(SWITCH, ids[0])
+    warm = [(await page.evaluate(SWITCH, i))[0] for i in others]
+    big_switch = (await page.evaluate(SWITCH, ids[0]))[0]
     log("loading the big timeline by scrolling up…")
     loaded, t0 = 0, time.perf_counter()
     while loaded < big:
@@ -297,7 +326,8 @@ async def working_desk(browser: Any, base: str, ids: list[int], big: int) -> dic
     await context.close()
     return {
         "load_ms": load_ms,
-        "cold": cold,
+        "cold": [ms for ms, _ in cold],
+        "cold_fetched": sum(1 for _, fetched in cold if fetched),
         "warm": warm,
         "big_switch_ms": big_switch,
         "rows": rows,
@@ -328,9 +358,9 @@ async def main(quick: bool) -> None:
             await api.sign_in()
             async with async_playwright() as playwright:
                 browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-                desk_ms, blank_ms = await first_load(browser, base, runs)
+                desk_ms, blank_ms, bundle = await first_load(browser, base, runs)
                 log("first loads measured; offers…")
-                shown, posted = await offers(browser, base, api, runs)
+                shown, posted, after_frame = await offers(browser, base, api, runs)
                 log(f"filling the desk: {conversations} conversations, one with {big} messages…")
                 ids = await fill_desk(api, url, conversations, big)
                 work = await working_desk(browser, base, ids, big)
@@ -340,10 +370,14 @@ async def main(quick: bool) -> None:
     records = [
         {"figure": "first_load_desk", **summary(desk_ms), "target_ms": 1500},
         {"figure": "first_load_blank_ceiling", **summary(blank_ms)},
+        {"figure": "first_load_js_css_bytes", "wire": bundle[0], "unpacked": bundle[1]},
         {"figure": "offer_on_screen_after_post", **summary(shown), "target_ms": 300},
         {"figure": "post_answer_ceiling", **summary(posted)},
+        {"figure": "offer_on_screen_after_its_frame", **summary(after_frame)},
         {"figure": f"desk_load_with_{conversations}_conversations", **summary([work["load_ms"]])},
         {"figure": "switch_first_visit", **summary(work["cold"]), "target_ms": 100},
+        {"figure": "switch_first_visit_first_click", **summary(work["cold"][:1])},
+        {"figure": "switch_first_visit_fetched_before_click", "count": work["cold_fetched"], "n": len(work["cold"])},
         {"figure": "switch_again", **summary(work["warm"]), "target_ms": 100},
         {"figure": f"switch_to_{big}_message_timeline", **summary([work["big_switch_ms"]])},
         {"figure": f"timeline_{big}_rows_in_dom", "rows": work["rows"]},
@@ -365,6 +399,9 @@ async def main(quick: bool) -> None:
                 ("n", "n"),
                 ("target_ms", "target"),
                 ("rows", "rows"),
+                ("count", "count"),
+                ("wire", "wire B"),
+                ("unpacked", "unpacked B"),
             ],
         )
     )
