@@ -91,6 +91,14 @@ TYPING = """async (n) => {
   box.dispatchEvent(new Event('input', { bubbles: true }))
   return lags
 }"""
+STUCK = """(id) => {
+  const el = document.querySelector('[data-test=timeline]')
+  const d = window.__switchboardDesk
+  return {
+    busy: el.getAttribute('aria-busy'), complete: d.complete[id], first: d.messages[id]?.[0]?.id,
+    scrollTop: el.scrollTop, scrollHeight: el.scrollHeight, clientHeight: el.clientHeight,
+  }
+}"""
 # before the page's scripts: when each OfferMade frame arrives, before the desk handles it
 FRAME_CLOCK = """(() => {
   window.__frames = {}
@@ -296,6 +304,9 @@ async def fill_desk(api: Api, database_url: str, conversations: int, big: int) -
 async def working_desk(browser: Any, base: str, ids: list[int], big: int) -> dict[str, Any]:
     context = await operator_context(browser, base)
     page = await context.new_page()
+    failed: list[str] = []  # requests the page made that failed: a figure measured over them would flatter
+    page.on("requestfailed", lambda r: failed.append(f"{r.url} {r.failure}"))
+    page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.url} {r.status}"))
     t0 = time.perf_counter()
     await page.goto(base + "/desk", wait_until="commit")
     await page.wait_for_function(f"document.querySelectorAll('[data-test=conversation-item]').length === {len(ids)}")
@@ -309,8 +320,9 @@ async def working_desk(browser: Any, base: str, ids: list[int], big: int) -> dic
     log("loading the big timeline by scrolling up…")
     loaded, t0 = 0, time.perf_counter()
     while loaded < big:
-        if time.perf_counter() - t0 > 300:
-            raise RuntimeError(f"only {loaded} of {big} messages loaded by scrolling up")
+        if time.perf_counter() - t0 > 120:
+            state = await page.evaluate(STUCK, ids[0])
+            raise RuntimeError(f"only {loaded} of {big} messages loaded by scrolling up: {state}; failed: {failed}")
         await page.evaluate("document.querySelector('[data-test=timeline]').scrollTop = 0")
         await page.wait_for_timeout(150)
         loaded = await page.evaluate(f"(window.__switchboardDesk.messages[{ids[0]}] || []).length")
@@ -324,6 +336,8 @@ async def working_desk(browser: Any, base: str, ids: list[int], big: int) -> dic
     await blank.goto(base + "/healthz")
     blank_frames = await blank.evaluate(FRAMES, [120, 0])
     await context.close()
+    if failed:
+        log(f"{len(failed)} requests of the page failed: {failed[:10]}")
     return {
         "load_ms": load_ms,
         "cold": [ms for ms, _ in cold],

@@ -116,6 +116,11 @@ export async function startDesk(): Promise<void> {
   poller = window.setInterval(() => {
     if (desk.status === 'available' && !document.hidden) void refreshOffers()
   }, OFFER_POLL_MS)
+  // the conversations in hand do not wait for the catalogs: their heads go out one round trip sooner
+  await Promise.all([loadCatalogs(), resync()])
+}
+
+async function loadCatalogs(): Promise<void> {
   const [lines, channels, statuses, canned, people] = await Promise.all([
     get<Line[]>('/lines'),
     get<Channel[]>('/channels'),
@@ -128,7 +133,6 @@ export async function startDesk(): Promise<void> {
   people.forEach((p) => (desk.people[p.id] = p))
   desk.statuses = statuses
   desk.canned = canned
-  await resync()
 }
 
 export function stopDesk(): void {
@@ -244,21 +248,18 @@ function ring(offer: Offer, loud: boolean): void {
       notify(t('offer.notification'), desk.lines[offer.line_id]?.name ?? '', () => void accept(offer.conversation_id))
     }, 0)
   }
-  void prefetch(ringing)
+  void prefetch(ringing).catch(() => undefined)
 }
 
-/** While the offer rings: the conversation, the customer's card, the last messages and the plug-ins' data. */
+/** While the offer rings, in one request: the conversation, the customer's card, the last messages, the notes;
+ * then the plug-ins' data. */
 async function prefetch(ringing: Ringing): Promise<void> {
-  const conversation = await get<Conversation>(`/conversations/${ringing.conversation_id}`)
-  ringing.conversation = conversation
-  const [contact, messages] = await Promise.all([
-    get<Contact>(`/contacts/${conversation.contact_id}`),
-    get<Message[]>(`/conversations/${conversation.id}/messages?limit=${PAGE}`),
-  ])
+  const [head] = await fetchHeads([ringing.conversation_id])
+  if (!head) return
+  ringing.conversation = head.conversation
+  const contact = head.contact ?? (await get<Contact>(`/contacts/${head.conversation.contact_id}`))
   ringing.contact = contact
-  desk.messages[conversation.id] = messages.reverse()
-  desk.complete[conversation.id] = messages.length < PAGE
-  ringing.preview = messages.filter((m) => m.direction === 'in').at(-1)?.text ?? ''
+  ringing.preview = head.messages.find((m) => m.direction === 'in')?.text ?? ''
   preload(contact, pluginContext)
 }
 
