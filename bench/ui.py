@@ -44,6 +44,7 @@ from bench.common import (
     log,
     migrate,
     percentile,
+    process_tree_cpu,
     switchboard_env,
     table,
 )
@@ -301,12 +302,14 @@ async def fill_desk(api: Api, database_url: str, conversations: int, big: int) -
     return ids
 
 
-async def working_desk(browser: Any, base: str, ids: list[int], big: int) -> dict[str, Any]:
+async def working_desk(browser: Any, base: str, ids: list[int], big: int, server_pid: int) -> dict[str, Any]:
+    """Also the server's CPU: opening the desk and the first visits (what warming costs it), then the second."""
     context = await operator_context(browser, base)
     page = await context.new_page()
     failed: list[str] = []  # requests the page made that failed: a figure measured over them would flatter
     page.on("requestfailed", lambda r: failed.append(f"{r.url} {r.failure}"))
     page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.url} {r.status}"))
+    cpu0 = process_tree_cpu(server_pid)
     t0 = time.perf_counter()
     await page.goto(base + "/desk", wait_until="commit")
     await page.wait_for_function(f"document.querySelectorAll('[data-test=conversation-item]').length === {len(ids)}")
@@ -315,7 +318,11 @@ async def working_desk(browser: Any, base: str, ids: list[int], big: int) -> dic
     others = ids[1:]
     # first visits start at once: the desk may still be fetching what the first clicks open
     cold = [await page.evaluate(SWITCH, i) for i in others]
+    await page.wait_for_timeout(1000)  # what the last visits started settles, on the first pass's account
+    cpu1 = process_tree_cpu(server_pid)
     warm = [(await page.evaluate(SWITCH, i))[0] for i in others]
+    await page.wait_for_timeout(1000)
+    cpu2 = process_tree_cpu(server_pid)
     big_switch = (await page.evaluate(SWITCH, ids[0]))[0]
     log("loading the big timeline by scrolling up…")
     loaded, t0 = 0, time.perf_counter()
@@ -342,6 +349,8 @@ async def working_desk(browser: Any, base: str, ids: list[int], big: int) -> dic
         "load_ms": load_ms,
         "cold": [ms for ms, _ in cold],
         "cold_fetched": sum(1 for _, fetched in cold if fetched),
+        "server_cpu_first_ms": (cpu1 - cpu0) * 1000 / len(others),
+        "server_cpu_again_ms": (cpu2 - cpu1) * 1000 / len(others),
         "warm": warm,
         "big_switch_ms": big_switch,
         "rows": rows,
@@ -377,7 +386,7 @@ async def main(quick: bool) -> None:
                 shown, posted, after_frame = await offers(browser, base, api, runs)
                 log(f"filling the desk: {conversations} conversations, one with {big} messages…")
                 ids = await fill_desk(api, url, conversations, big)
-                work = await working_desk(browser, base, ids, big)
+                work = await working_desk(browser, base, ids, big, server.pid)
                 await browser.close()
         finally:
             server.stop()
@@ -393,6 +402,8 @@ async def main(quick: bool) -> None:
         {"figure": "switch_first_visit_first_click", **summary(work["cold"][:1])},
         {"figure": "switch_first_visit_fetched_before_click", "count": work["cold_fetched"], "n": len(work["cold"])},
         {"figure": "switch_again", **summary(work["warm"]), "target_ms": 100},
+        {"figure": "server_cpu_per_conversation_desk_open_and_first_visit", "cpu_ms": work["server_cpu_first_ms"]},
+        {"figure": "server_cpu_per_switch_again", "cpu_ms": work["server_cpu_again_ms"]},
         {"figure": f"switch_to_{big}_message_timeline", **summary([work["big_switch_ms"]])},
         {"figure": f"timeline_{big}_rows_in_dom", "rows": work["rows"]},
         {"figure": f"timeline_{big}_drag_frame", **summary(work["frames"])},
@@ -414,6 +425,7 @@ async def main(quick: bool) -> None:
                 ("target_ms", "target"),
                 ("rows", "rows"),
                 ("count", "count"),
+                ("cpu_ms", "CPU ms"),
                 ("wire", "wire B"),
                 ("unpacked", "unpacked B"),
             ],
