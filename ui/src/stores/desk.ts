@@ -10,6 +10,7 @@ import { live } from '../live'
 import { preload, forget } from '../plugins/registry'
 import { me } from '../session'
 import { CUSTOMER_TYPING_SHOWN_MS } from '../typing'
+import { clock } from '../format'
 import type {
   Canned,
   Channel,
@@ -118,6 +119,17 @@ export async function startDesk(): Promise<void> {
   }, OFFER_POLL_MS)
   // the conversations in hand do not wait for the catalogs: their heads go out one round trip sooner
   await Promise.all([loadCatalogs(), resync()])
+  warmFormatters()
+}
+
+/** The first date formatted in a locale loads its data (tens of ms): done while idle, not on the first open. */
+function warmFormatters(): void {
+  const idle = window.requestIdleCallback ?? ((run: () => void) => window.setTimeout(run, 200))
+  idle(() => {
+    const now = Date.now()
+    clock(new Date(now).toISOString(), locale.value)
+    clock(new Date(now - 2 * 86_400_000).toISOString(), locale.value)
+  })
 }
 
 async function loadCatalogs(): Promise<void> {
