@@ -21,7 +21,7 @@ const head = (id: number) => ({
 })
 
 /** The API as the desk sees it: olga holds ``held`` conversations; every request is recorded. */
-function api(held: number[], headsAnswer?: Promise<void>) {
+function api(held: number[], headsAnswer?: Promise<void>, headsStatus = 200) {
   const asked: string[] = []
   const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200 })
   const fetch = vi.fn(async (url: string) => {
@@ -29,6 +29,7 @@ function api(held: number[], headsAnswer?: Promise<void>) {
     asked.push(path)
     if (path.startsWith('/desk/heads')) {
       await headsAnswer
+      if (headsStatus !== 200) return new Response(JSON.stringify({ detail: 'down' }), { status: headsStatus })
       const ids = new URLSearchParams(path.split('?')[1]).get('ids')!.split(',').map(Number)
       return json(ids.filter((id) => held.includes(id)).map(head))
     }
@@ -94,5 +95,21 @@ describe('the desk warms what the operator holds', () => {
     // then its messages are there, brought by the one heads request
     expect(desk.messages[2]!.map((m) => m.id)).toEqual([21, 22])
     expect(asked.filter((p) => p.startsWith('/desk/heads') || p.includes('/messages'))).toEqual(['/desk/heads?ids=1%2C2&limit=20'])
+  })
+
+  it('a heads request that fails is not repeated in a loop: the conversation is fetched when opened', async () => {
+    // given the heads endpoint fails
+    const asked = api([1, 2], undefined, 500)
+    // when the desk starts and settles
+    await startDesk()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    // then it asked once, and gave up
+    expect(asked.filter((p) => p.startsWith('/desk/heads'))).toEqual(['/desk/heads?ids=1%2C2&limit=20'])
+    expect(desk.messages[1]).toBeUndefined()
+    // and opening one asks again, then reads it the old way
+    await loadConversation(1)
+    expect(asked.filter((p) => p.startsWith('/desk/heads'))).toEqual(['/desk/heads?ids=1%2C2&limit=20', '/desk/heads?ids=1&limit=20'])
+    expect(desk.messages[1]).toEqual([])
+    expect(asked.filter((p) => p.startsWith('/conversations/1/'))).toEqual(['/conversations/1/messages?limit=200', '/conversations/1/notes'])
   })
 })

@@ -187,10 +187,10 @@ function cold(id: number): boolean {
  * the top of the list first, so that switching to any of them is only a re-render.
  */
 async function warm(): Promise<void> {
-  for (let size = FIRST_HEADS; ; size = HEADS_PER_REQUEST) {
-    const ids = desk.open.map((c) => c.conversation.id).filter(cold)
-    if (!ids.length) return
-    await warmHeads(ids.slice(0, size))
+  const ids = desk.open.map((c) => c.conversation.id).filter(cold) // each once: a failed or left-out one is not retried
+  for (let start = 0, size = FIRST_HEADS; start < ids.length; start += size, size = HEADS_PER_REQUEST) {
+    const chunk = ids.slice(start, start + size).filter(cold) // less what a click fetched meanwhile
+    if (chunk.length) await warmHeads(chunk)
   }
 }
 
