@@ -97,6 +97,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "/api/v1/voice/calls/{call_id}/card": {"get": STAFF},
     "/api/v1/voice/callbacks": {"get": STAFF, "post": STAFF | frozenset({"integration"})},
     "/api/v1/conversations/{conversation_id}/notes": {"get": STAFF, "post": STAFF},
+    "/api/v1/desk/heads": {"get": STAFF},
     "/api/v1/canned-responses": {"get": STAFF, "post": MANAGERS},
     "/api/v1/canned-responses/{canned_id}": {"delete": MANAGERS},
     "/api/v1/contacts/{contact_id}/reveal": {"post": STAFF},

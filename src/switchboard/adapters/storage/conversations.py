@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import tables as t
@@ -122,6 +123,13 @@ class SqlConversations:
                 subject=conversation.subject,
             )
         )
+
+    async def get_many(self, conversation_ids: Sequence[int]) -> list[Conversation]:
+        if not conversation_ids:
+            return []
+        c = t.conversations.c
+        statement = select(t.conversations).where(c.id.in_(list(conversation_ids))).order_by(c.id)
+        return [conversation_from_row(row) for row in await self._c.execute(statement)]
 
     async def list(self, query: ConversationQuery, limit: int, before_id: int | None) -> list[Conversation]:
         c = t.conversations.c
@@ -241,6 +249,24 @@ class SqlMessages:
         if before_id is not None:
             statement = statement.where(t.messages.c.id < before_id)
         return [message_from_row(row) for row in await self._c.execute(statement)]
+
+    async def newest(self, conversation_ids: Sequence[int], limit: int) -> dict[int, list[Message]]:
+        """One UNION ALL of per-conversation LIMIT queries: each walks its (conversation_id, id) index backwards,
+        however long the conversation (a window function would number every message of each)."""
+        found: dict[int, list[Message]] = {i: [] for i in conversation_ids}
+        if not conversation_ids:
+            return found
+        m = t.messages.c
+        parts = [
+            select(t.messages).where(m.conversation_id == i).order_by(m.id.desc()).limit(limit).subquery()
+            for i in conversation_ids
+        ]
+        statement = union_all(*(select(part) for part in parts))
+        for row in await self._c.execute(statement):
+            found[row.conversation_id].append(message_from_row(row))
+        for messages in found.values():  # a UNION ALL promises no order
+            messages.sort(key=lambda message: message.id, reverse=True)
+        return found
 
 
 class SqlTimeline:

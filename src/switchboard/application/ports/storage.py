@@ -191,6 +191,9 @@ class ConversationRepository(Protocol):
     async def get(self, conversation_id: int, *, for_update: bool = False) -> Conversation | None: ...
     async def find_latest(self, contact_id: int, channel_id: int) -> Conversation | None: ...
     async def save(self, conversation: Conversation) -> None: ...
+    async def get_many(self, conversation_ids: Sequence[int]) -> list[Conversation]:
+        """Those of these conversations that exist, in id order."""
+
     async def list(self, query: ConversationQuery, limit: int, before_id: int | None) -> list[Conversation]: ...
 
 
@@ -203,6 +206,8 @@ class MessageRepository(Protocol):
     async def awaiting_receipt(self, channel_id: int, since: datetime, limit: int) -> list[str]:
         """External ids of replies sent on the channel since ``since`` with no receipt yet, newest first."""
         ...
+    async def newest(self, conversation_ids: Sequence[int], limit: int) -> dict[int, list[Message]]:
+        """Each conversation's newest ``limit`` messages, newest first, in one statement."""
 
     async def list(self, conversation_id: int, limit: int, before_id: int | None) -> list[Message]: ...
 
@@ -312,6 +317,9 @@ class AuditRepository(Protocol):
 
 class NoteRepository(Protocol):
     async def add(self, conversation_id: int, author_id: int | None, body: str, at: datetime) -> Note: ...
+    async def list_many(self, conversation_ids: Sequence[int], limit: int) -> dict[int, list[Note]]:
+        """Each conversation's first ``limit`` notes, oldest first."""
+
     async def list(self, conversation_id: int, limit: int) -> list[Note]:
         """The conversation's notes, oldest first."""
 
