@@ -48,7 +48,7 @@ class QuietSocket {
 
 beforeEach(() => {
   vi.stubGlobal('WebSocket', QuietSocket)
-  me.value = { id: 5, login: 'olga', name: 'Olga', role: 'operator', active: true, email: null, skills: {}, capacity: {}, max_total: 50, status: 'offline' }
+  me.value = { id: 5, login: 'olga', name: 'Olga', role: 'operator', active: true, email: null, skills: {}, capacity: {}, max_total: 50, status: 'offline', missed_offers: 0 }
   Object.assign(desk, { open: [], offers: [], messages: {}, notes: {}, complete: {}, activeId: null })
 })
 afterEach(() => {
