@@ -19,7 +19,8 @@ from typing import Any
 
 from bench.common import emit, fresh_database, log, percentile, table
 from switchboard.application.access import Principal
-from switchboard.application.catalog import NewUser, create_channel, create_line, create_user
+from switchboard.application.catalog import NewUser, create_line, create_user
+from switchboard.application.channels import create_channel
 from switchboard.application.intake import InboundMessage, Sender, receive_message
 from switchboard.application.ports.bus import Envelope
 from switchboard.application.routing import commands

@@ -8,9 +8,13 @@ measured in the same run:
 
 - first load of the operator window (navigation to the desk shown, live, conversations listed),
   against a blank page from the same server (``/healthz``);
-- an offer on screen after the customer's message is posted, against the POST's own answer time;
-- switching between 50 open conversations (first visit, which fetches, and again), against one
-  bare animation frame;
+- the JavaScript and CSS of that first load: bytes over the wire (compressed) and unpacked;
+- an offer on screen after the customer's message is posted, against the POST's own answer time,
+  and after its websocket frame reached the page (what the page itself adds);
+- switching between 50 open conversations, against one bare animation frame: first visit (each
+  conversation shown for the first time, the clicks starting the moment the list is shown, while
+  the desk may still be fetching; how many had their messages in the desk at the click is
+  reported, and the very first click on its own) and again;
 - a 5,000-message timeline: rows in the DOM (virtualized) and frame times while scrolling it from
   top to bottom and while typing, against the same frame loop on a blank page.
 
@@ -40,6 +44,7 @@ from bench.common import (
     log,
     migrate,
     percentile,
+    process_tree_cpu,
     switchboard_env,
     table,
 )
@@ -59,6 +64,7 @@ FRAMES = """async ([steps, by]) => {
   return frames.slice(1)
 }"""
 SWITCH = """async (id) => {
+  const fetched = Boolean(window.__switchboardDesk.messages[id])  // the desk had its messages before the click
   const t0 = performance.now()
   document.querySelector(`[data-test=conversation-item][data-conversation="${id}"]`).click()
   await new Promise((resolve) => {
@@ -69,7 +75,7 @@ SWITCH = """async (id) => {
     }
     check()
   })
-  return performance.now() - t0
+  return [performance.now() - t0, fetched]
 }"""
 TYPING = """async (n) => {
   const box = document.querySelector('[data-test=composer-input]')
@@ -86,6 +92,28 @@ TYPING = """async (n) => {
   box.dispatchEvent(new Event('input', { bubbles: true }))
   return lags
 }"""
+STUCK = """(id) => {
+  const el = document.querySelector('[data-test=timeline]')
+  const d = window.__switchboardDesk
+  return {
+    busy: el.getAttribute('aria-busy'), complete: d.complete[id], first: d.messages[id]?.[0]?.id,
+    scrollTop: el.scrollTop, scrollHeight: el.scrollHeight, clientHeight: el.clientHeight,
+  }
+}"""
+# before the page's scripts: when each OfferMade frame arrives, before the desk handles it
+FRAME_CLOCK = """(() => {
+  window.__frames = {}
+  const Native = window.WebSocket
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args)
+      this.addEventListener('message', (m) => {
+        const frame = JSON.parse(m.data)
+        if (frame.event === 'OfferMade') window.__frames[frame.data.conversation_id] ??= Date.now()
+      })
+    }
+  }
+})()"""
 WATCH_OFFERS = """() => {
   window.__offers = {}
   new MutationObserver(() => {
@@ -111,7 +139,8 @@ async def given_desk(database_url: str) -> dict[str, Any]:
     """An admin, one operator with room for 60 chats on an evenly line, an API channel, an integration token."""
     from switchboard.application.access import Principal
     from switchboard.application.auth import create_api_token
-    from switchboard.application.catalog import NewUser, create_channel, create_line, create_user
+    from switchboard.application.catalog import NewUser, create_line, create_user
+    from switchboard.application.channels import create_channel
     from switchboard.bootstrap import build
     from switchboard.config import load_settings
     from switchboard.domain.channels import ChannelKind
@@ -176,9 +205,14 @@ async def operator_context(browser: Any, base: str) -> Any:
     return context
 
 
-async def first_load(browser: Any, base: str, runs: int) -> tuple[list[float], list[float]]:
+BUNDLE_BYTES = """() => performance.getEntriesByType('resource')
+  .filter((e) => /[.](js|css)$/.test(new URL(e.name).pathname))
+  .reduce((sum, e) => [sum[0] + e.encodedBodySize, sum[1] + e.decodedBodySize], [0, 0])"""
+
+
+async def first_load(browser: Any, base: str, runs: int) -> tuple[list[float], list[float], list[int]]:
     """Fresh context each time (cold cache, signed in): desk shown, websocket live, conversations listed."""
-    desk_ms, blank_ms = [], []
+    desk_ms, blank_ms, bundle = [], [], [0, 0]
     for _ in range(runs):
         context = await operator_context(browser, base)
         page = await context.new_page()
@@ -192,19 +226,22 @@ async def first_load(browser: Any, base: str, runs: int) -> tuple[list[float], l
         await page.wait_for_selector("[data-test=live].on")
         await page.wait_for_selector("[data-test=conversations]")
         desk_ms.append((time.perf_counter() - t0) * 1000)
+        bundle = await page.evaluate(BUNDLE_BYTES)
         await context.close()
-    return desk_ms, blank_ms
+    return desk_ms, blank_ms, bundle
 
 
-async def offers(browser: Any, base: str, api: Api, runs: int) -> tuple[list[float], list[float]]:
+async def offers(browser: Any, base: str, api: Api, runs: int) -> tuple[list[float], list[float], list[float]]:
+    """The offer on screen after the POST; also after its websocket frame arrived (what the page itself adds)."""
     context = await operator_context(browser, base)
+    await context.add_init_script(FRAME_CLOCK)
     page = await context.new_page()
     await page.goto(base + "/desk")
     await page.wait_for_selector("[data-test=live].on")
     await page.keyboard.press("Alt+V")
     await page.wait_for_selector("[data-test=waiting-for-offers]")
     await page.evaluate(WATCH_OFFERS)
-    shown, posted = [], []
+    shown, posted, after_frame = [], [], []
     for i in range(runs):
         t0 = time.time()
         made = await api.post(f"+7926{i:07d}", "Offer me")
@@ -213,11 +250,12 @@ async def offers(browser: Any, base: str, api: Api, runs: int) -> tuple[list[flo
         await page.wait_for_selector(f"[data-test=offer][data-conversation='{conversation}']")
         seen = await page.evaluate(f"window.__offers['{conversation}']")
         shown.append(seen - t0 * 1000)
+        after_frame.append(seen - await page.evaluate(f"window.__frames['{conversation}']"))
         await api.call("POST", f"/conversations/{conversation}/close")
         await page.wait_for_selector(f"[data-test=offer][data-conversation='{conversation}']", state="detached")
     await api.call("PUT", f"/operators/{api.desk['operator_id']}/status", {"status": "offline"})
     await context.close()
-    return shown, posted
+    return shown, posted, after_frame
 
 
 async def fill_desk(api: Api, database_url: str, conversations: int, big: int) -> list[int]:
@@ -264,23 +302,34 @@ async def fill_desk(api: Api, database_url: str, conversations: int, big: int) -
     return ids
 
 
-async def working_desk(browser: Any, base: str, ids: list[int], big: int) -> dict[str, Any]:
+async def working_desk(browser: Any, base: str, ids: list[int], big: int, server_pid: int) -> dict[str, Any]:
+    """Also the server's CPU: opening the desk and the first visits (what warming costs it), then the second."""
     context = await operator_context(browser, base)
     page = await context.new_page()
+    failed: list[str] = []  # requests the page made that failed: a figure measured over them would flatter
+    page.on("requestfailed", lambda r: failed.append(f"{r.url} {r.failure}"))
+    page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.url} {r.status}"))
+    cpu0 = process_tree_cpu(server_pid)
     t0 = time.perf_counter()
     await page.goto(base + "/desk", wait_until="commit")
     await page.wait_for_function(f"document.querySelectorAll('[data-test=conversation-item]').length === {len(ids)}")
     load_ms = (time.perf_counter() - t0) * 1000
     log(f"desk with {len(ids)} conversations shown in {load_ms:.0f} ms; switching…")
     others = ids[1:]
+    # first visits start at once: the desk may still be fetching what the first clicks open
     cold = [await page.evaluate(SWITCH, i) for i in others]
-    warm = [await page.evaluate(SWITCH, i) for i in others]
-    big_switch = await page.evaluate(SWITCH, ids[0])
+    await page.wait_for_timeout(1000)  # what the last visits started settles, on the first pass's account
+    cpu1 = process_tree_cpu(server_pid)
+    warm = [(await page.evaluate(SWITCH, i))[0] for i in others]
+    await page.wait_for_timeout(1000)
+    cpu2 = process_tree_cpu(server_pid)
+    big_switch = (await page.evaluate(SWITCH, ids[0]))[0]
     log("loading the big timeline by scrolling up…")
     loaded, t0 = 0, time.perf_counter()
     while loaded < big:
-        if time.perf_counter() - t0 > 300:
-            raise RuntimeError(f"only {loaded} of {big} messages loaded by scrolling up")
+        if time.perf_counter() - t0 > 120:
+            state = await page.evaluate(STUCK, ids[0])
+            raise RuntimeError(f"only {loaded} of {big} messages loaded by scrolling up: {state}; failed: {failed}")
         await page.evaluate("document.querySelector('[data-test=timeline]').scrollTop = 0")
         await page.wait_for_timeout(150)
         loaded = await page.evaluate(f"(window.__switchboardDesk.messages[{ids[0]}] || []).length")
@@ -294,9 +343,14 @@ async def working_desk(browser: Any, base: str, ids: list[int], big: int) -> dic
     await blank.goto(base + "/healthz")
     blank_frames = await blank.evaluate(FRAMES, [120, 0])
     await context.close()
+    if failed:
+        log(f"{len(failed)} requests of the page failed: {failed[:10]}")
     return {
         "load_ms": load_ms,
-        "cold": cold,
+        "cold": [ms for ms, _ in cold],
+        "cold_fetched": sum(1 for _, fetched in cold if fetched),
+        "server_cpu_first_ms": (cpu1 - cpu0) * 1000 / len(others),
+        "server_cpu_again_ms": (cpu2 - cpu1) * 1000 / len(others),
         "warm": warm,
         "big_switch_ms": big_switch,
         "rows": rows,
@@ -327,23 +381,29 @@ async def main(quick: bool) -> None:
             await api.sign_in()
             async with async_playwright() as playwright:
                 browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-                desk_ms, blank_ms = await first_load(browser, base, runs)
+                desk_ms, blank_ms, bundle = await first_load(browser, base, runs)
                 log("first loads measured; offers…")
-                shown, posted = await offers(browser, base, api, runs)
+                shown, posted, after_frame = await offers(browser, base, api, runs)
                 log(f"filling the desk: {conversations} conversations, one with {big} messages…")
                 ids = await fill_desk(api, url, conversations, big)
-                work = await working_desk(browser, base, ids, big)
+                work = await working_desk(browser, base, ids, big, server.pid)
                 await browser.close()
         finally:
             server.stop()
     records = [
         {"figure": "first_load_desk", **summary(desk_ms), "target_ms": 1500},
         {"figure": "first_load_blank_ceiling", **summary(blank_ms)},
+        {"figure": "first_load_js_css_bytes", "wire": bundle[0], "unpacked": bundle[1]},
         {"figure": "offer_on_screen_after_post", **summary(shown), "target_ms": 300},
         {"figure": "post_answer_ceiling", **summary(posted)},
+        {"figure": "offer_on_screen_after_its_frame", **summary(after_frame)},
         {"figure": f"desk_load_with_{conversations}_conversations", **summary([work["load_ms"]])},
         {"figure": "switch_first_visit", **summary(work["cold"]), "target_ms": 100},
+        {"figure": "switch_first_visit_first_click", **summary(work["cold"][:1])},
+        {"figure": "switch_first_visit_fetched_before_click", "count": work["cold_fetched"], "n": len(work["cold"])},
         {"figure": "switch_again", **summary(work["warm"]), "target_ms": 100},
+        {"figure": "server_cpu_per_conversation_desk_open_and_first_visit", "cpu_ms": work["server_cpu_first_ms"]},
+        {"figure": "server_cpu_per_switch_again", "cpu_ms": work["server_cpu_again_ms"]},
         {"figure": f"switch_to_{big}_message_timeline", **summary([work["big_switch_ms"]])},
         {"figure": f"timeline_{big}_rows_in_dom", "rows": work["rows"]},
         {"figure": f"timeline_{big}_drag_frame", **summary(work["frames"])},
@@ -364,6 +424,10 @@ async def main(quick: bool) -> None:
                 ("n", "n"),
                 ("target_ms", "target"),
                 ("rows", "rows"),
+                ("count", "count"),
+                ("cpu_ms", "CPU ms"),
+                ("wire", "wire B"),
+                ("unpacked", "unpacked B"),
             ],
         )
     )

@@ -31,6 +31,7 @@ import asyncio
 import json
 import os
 import random
+import signal
 import sys
 import time
 import uuid
@@ -60,7 +61,7 @@ from bench.common import (
     table,
     uvicorn_argv,
 )
-from bench.intake import wait_published
+from bench.intake import start_profiler, wait_published
 
 HOST = "127.0.0.1"
 SECRET = "bench-voice-secret-0123456789"
@@ -82,6 +83,7 @@ class Options:
     pool: int
     seed: int
     routing: bool
+    profile: str = ""
 
 
 # --- the desk -----------------------------------------------------------------------------------
@@ -90,7 +92,8 @@ class Options:
 async def given_desk(database_url: str) -> tuple[int, int]:
     """An admin, an operator (with a password, for the websocket), a main and a VIP line, a phone channel."""
     from switchboard.application.access import Principal
-    from switchboard.application.catalog import NewUser, create_channel, create_line, create_user
+    from switchboard.application.catalog import NewUser, create_line, create_user
+    from switchboard.application.channels import create_channel
     from switchboard.bootstrap import build
     from switchboard.config import load_settings
     from switchboard.domain.channels import ChannelKind
@@ -377,8 +380,12 @@ async def bench_voice(backend: str, options: Options) -> list[dict[str, Any]]:
             await server.wait_ready("/readyz")
             await run_paced(port, the_plan.warmup, options.rate, options.connections)
             db_name = database_name(url) if backend == "postgresql" else ""
+            spy = start_profiler(server.pid, Path(options.profile)) if options.profile else None
             with CpuWindow(server.pid, db_name) as cpu:
                 result = await run_paced(port, the_plan.measured, options.rate, options.connections)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=60)
             left, drain_s = await wait_published(url, 120.0)  # screen pops measured on a drained outbox
             stored = await stored_calls(url, the_plan.run_id)
             pops = await measure_pops(port, channel_id, operator_id, options.pops)
@@ -543,6 +550,7 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--routing", action="store_true", help="route every queued call in the same server too")
     parser.add_argument("--quick", action="store_true", help="a small run for smoke testing")
+    parser.add_argument("--profile", default="", help="record the server with py-spy (raw stacks) to this file")
     args = parser.parse_args(argv)
     return Options(
         rate=args.rate,
@@ -554,6 +562,7 @@ def parse(argv: list[str] | None = None) -> Options:
         pool=args.pool,
         seed=args.seed,
         routing=args.routing,
+        profile=args.profile,
     )
 
 

@@ -17,12 +17,13 @@ from switchboard.adapters.connectors.telegram import TelegramConnector
 from switchboard.adapters.connectors.vk import VkConnector
 from switchboard.adapters.connectors.yandex import YandexConnector
 from switchboard.adapters.email.connector import EmailConnector, FaxConnector
+from switchboard.adapters.email.threads import reply_secret
 from switchboard.adapters.files import LocalFileStore
 from switchboard.adapters.security.passwords import Argon2Hasher
 from switchboard.adapters.security.secrets import FernetSecretBox
 from switchboard.adapters.security.sessions import JwtSigner
 from switchboard.adapters.storage.database import Database
-from switchboard.adapters.storage.leader import LeaderLock
+from switchboard.adapters.storage.leader import POLLING_LOCK, LeaderLock
 from switchboard.adapters.storage.migrate import upgrade
 from switchboard.adapters.storage.outbox import SqlInbox, SqlOutboxStore
 from switchboard.adapters.storage.uow import SqlUnitOfWorkFactory
@@ -39,6 +40,7 @@ from switchboard.workers.agi import AgiWorker
 from switchboard.workers.ami import AmiWorker
 from switchboard.workers.delivery import DeliveryWorker
 from switchboard.workers.mail import MailWorker
+from switchboard.workers.polling import PollingWorker
 from switchboard.workers.relay import OutboxRelay
 from switchboard.workers.routing import RoutingWorker
 from switchboard.workers.smpp import SmppWorker
@@ -58,6 +60,7 @@ class Container:
     delivery: DeliveryWorker
     smpp: SmppWorker
     voice: VoiceWorker
+    polling: PollingWorker | None = None
     mail: MailWorker | None = None
     agi: AgiWorker | None = None
     ami: AmiWorker | None = None
@@ -81,6 +84,8 @@ class Container:
         if self.settings.delivery:
             await self.smpp.start()
             await self.delivery.start()
+            if self.polling is not None:
+                await self.polling.start()
 
     @property
     def call_control(self) -> CallControl:
@@ -99,6 +104,8 @@ class Container:
         self.stopped = True
         if self.mail is not None:
             await self.mail.stop()
+        if self.polling is not None:
+            await self.polling.stop()
         await self.delivery.stop()
         await self.smpp.stop()
         for asterisk in (self.agi, self.ami):
@@ -127,7 +134,9 @@ def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool 
         default_region=settings.default_region,
         custom_statuses=tuple(sorted(settings.custom_statuses.items())),
         secret_box=FernetSecretBox(settings.secret_key),
-        connectors=connectors(LocalFileStore(settings.files_dir), clock, smpp.sessions),
+        connectors=connectors(
+            LocalFileStore(settings.files_dir), clock, smpp.sessions, reply_secret=reply_secret(settings.secret_key)
+        ),
     )
     outbox = SqlOutboxStore(database)
     relay = OutboxRelay(outbox, bus, clock)
@@ -135,7 +144,17 @@ def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool 
     routing = RoutingWorker(Router(services, engine_settings(services)), bus, LeaderLock(database))
     control = CallControl(services, RouterPositions(routing), HttpOriginator(clock))
     voice = VoiceWorker(control, bus, SqlInbox(database), clock, sweep_seconds=settings.voice_sweep_seconds)
-    mail = MailWorker(services, settings.smtp_host, settings.smtp_port, settings.files_dir) if settings.mail else None
+    mail = (
+        MailWorker(
+            services,
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.files_dir,
+            reply_secret=reply_secret(settings.secret_key),
+        )
+        if settings.mail
+        else None
+    )
     smpp.bind(services)
     delivery = DeliveryWorker(services, bus)
     inbox = SqlInbox(database)
@@ -146,17 +165,20 @@ def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool 
         if settings.agi_port
         else None
     )
+    polling = PollingWorker(services, LeaderLock(database, POLLING_LOCK))
     return Container(
-        settings, database, bus, services, outbox, inbox, relay, routing, delivery, smpp, voice, mail, agi, ami
+        settings, database, bus, services, outbox, inbox, relay, routing, delivery, smpp, voice, polling, mail, agi, ami
     )
 
 
-def connectors(files: FileStore, clock: Clock, smpp: SmppSessions | None = None) -> ConnectorRegistry:
-    """Every medium's connector, by channel kind."""
+def connectors(
+    files: FileStore, clock: Clock, smpp: SmppSessions | None = None, *, reply_secret: bytes | None = None
+) -> ConnectorRegistry:
+    """Every medium's connector, by channel kind; ``reply_secret`` signs email reply tokens."""
     return ConnectorRegistry(
         [
             ApiConnector(),
-            EmailConnector(files),
+            EmailConnector(files, reply_secret),
             FaxConnector(files),
             WhatsAppConnector(files),
             MessengerConnector(files, clock=clock),

@@ -56,6 +56,9 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "/api/v1/conversations/{conversation_id}": {"get": STAFF},
     "/api/v1/conversations/{conversation_id}/messages": {"get": STAFF},
     "/api/v1/conversations/{conversation_id}/replies": {"post": STAFF},
+    "/api/v1/conversations/{conversation_id}/uploads": {"post": STAFF},
+    "/api/v1/conversations/{conversation_id}/files/{sha256}": {"get": STAFF},
+    "/api/v1/conversations/{conversation_id}/reply-channels": {"get": STAFF},
     "/api/v1/conversations/{conversation_id}/close": {"post": STAFF},
     "/api/v1/conversations/{conversation_id}/assign": {"post": MANAGERS},
     "/api/v1/conversations/{conversation_id}/leads": {"post": STAFF},
@@ -95,6 +98,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "/api/v1/voice/calls/{call_id}/card": {"get": STAFF},
     "/api/v1/voice/callbacks": {"get": STAFF, "post": STAFF | frozenset({"integration"})},
     "/api/v1/conversations/{conversation_id}/notes": {"get": STAFF, "post": STAFF},
+    "/api/v1/desk/heads": {"get": STAFF},
     "/api/v1/canned-responses": {"get": STAFF, "post": MANAGERS},
     "/api/v1/canned-responses/{canned_id}": {"delete": MANAGERS},
     "/api/v1/contacts/{contact_id}/reveal": {"post": STAFF},
@@ -226,6 +230,9 @@ BODIES: dict[tuple[str, str], Callable[[World, str], dict[str, Any] | Multipart]
     ("patch", "/api/v1/contacts/{contact_id}"): lambda w, c: {"name": f"Renamed by {c}"},
     ("post", "/api/v1/contacts/{contact_id}/identities"): lambda w, c: {"kind": "external", "value": f"id-of-{c}"},
     ("post", "/api/v1/conversations/{conversation_id}/replies"): lambda w, c: {"text": f"reply of {c}"},
+    ("post", "/api/v1/conversations/{conversation_id}/uploads"): lambda w, c: Multipart(
+        {}, {"file": (f"{c}.txt", f"note of {c}".encode(), "text/plain")}
+    ),
     ("post", "/api/v1/conversations/{conversation_id}/assign"): lambda w, c: {"operator_id": w.desk.operator_id},
     ("post", "/api/v1/conversations/{conversation_id}/leads"): lambda w, c: {"title": f"lead of {c}"},
     ("post", "/api/v1/lines"): lambda w, c: {"name": f"line of {c}"},
@@ -334,6 +341,13 @@ async def world(app_client: httpx.AsyncClient, desk: Desk, clock: ManualClock) -
         headers={"content-type": "text/plain", "cookie": f"sb_visitor={token}"},
     )
     assert uploaded.status_code == 201, uploaded.text
+    # the operator's upload of the same bytes, so the staff file route finds them by the same sha256
+    mine = await app_client.post(
+        f"/api/v1/conversations/{answer['conversation_id']}/uploads",
+        headers=desk.as_("operator"),
+        files={"file": ("note.txt", b"a note", "text/plain")},
+    )
+    assert mine.status_code == 201 and mine.json()["sha256"] == uploaded.json()["sha256"], mine.text
     spare = {}
     for caller in CALLERS:
         made = await app_client.post("/api/v1/contacts", headers=desk.as_("admin"), json={"name": f"Spare of {caller}"})

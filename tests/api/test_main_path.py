@@ -137,7 +137,7 @@ async def test_closed_conversation_reopens_within_window(
     status = (
         await app_client.get(f"/api/v1/conversations/{first['conversation_id']}", headers=desk.as_("supervisor"))
     ).json()["status"]
-    assert status == "queued"
+    assert status == "new"  # new again until routing admits it (routing is off here)
 
 
 async def test_contact_search_by_any_spelling_of_phone(app_client: httpx.AsyncClient, desk: Desk) -> None:

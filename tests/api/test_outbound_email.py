@@ -12,6 +12,8 @@ import asyncio
 import dataclasses
 import email
 import email.policy
+import hashlib
+import hmac
 import logging
 from collections.abc import AsyncIterator, Iterator
 from email.message import EmailMessage
@@ -25,6 +27,7 @@ from sqlalchemy import text
 from switchboard.adapters.email.channels import EmailChannels
 from switchboard.adapters.email.inbound import EmailInbound, Outcome
 from switchboard.adapters.email.smtp_server import SmtpServer, SmtpServerSettings, password_authenticator
+from switchboard.adapters.email.threads import reply_address, reply_secret
 from switchboard.adapters.files import LocalFileStore
 from switchboard.bootstrap import Container
 from tests.adapters.email import mails
@@ -109,7 +112,7 @@ def extra_settings(files_dir: Path) -> dict[str, object]:
 
 async def mail_in(container: Container, raw: bytes, sender: str, recipient: str) -> Outcome:
     """A mail through the product's inbound path (what its SMTP server and IMAP poller call)."""
-    channels = EmailChannels(container.services.default_region)
+    channels = EmailChannels(container.services.default_region, reply_secret(container.settings.secret_key))
     async with container.services.uow(read_only=True) as uow:
         channels.load(await uow.channels.list())
     inbound = EmailInbound(
@@ -117,6 +120,7 @@ async def mail_in(container: Container, raw: bytes, sender: str, recipient: str)
         LocalFileStore(container.settings.files_dir),
         channels.channel_for,
         fax_gateway_for=channels.fax_gateway_for,
+        tokens_for=channels.tokens_for,
     )
     return await inbound.receive(raw, sender, [recipient])
 
@@ -201,7 +205,10 @@ async def test_a_reply_reaches_the_customer_threaded_through_the_relay(
     assert mail["From"] == "Support <support@desk.example>"
     assert mail["In-Reply-To"] == "<ann-1@customer.example>"
     assert mail["References"] == "<ann-1@customer.example>"
-    assert mail["Message-ID"] == f"<sb.{reply['id']}@desk.example>"
+    secret = reply_secret(container.settings.secret_key)  # replies that lose the headers still find the thread
+    signature = hmac.new(secret, f"message-id:{reply['id']}".encode(), hashlib.sha256).hexdigest()[:10]
+    assert mail["Message-ID"] == f"<sb.{reply['id']}.{signature}@desk.example>"  # not guessable
+    assert mail["Reply-To"] == reply_address("support@desk.example", conversation_id, secret)
     assert mail.get_content().strip() == "It ships today."
     state = await message_state(app_client, desk, conversation_id, reply["id"])
     assert state["error"] is None
@@ -209,6 +216,65 @@ async def test_a_reply_reaches_the_customer_threaded_through_the_relay(
     assert channel["health"]["failing"] is False
     assert channel["health"]["last_success_at"] is not None
     assert channel["waiting"] == 0
+
+
+async def test_answers_to_our_reply_thread_back_by_its_message_id_and_by_its_reply_to(
+    app_client: httpx.AsyncClient,
+    desk: Desk,
+    container: Container,
+    relay: SmtpServer,
+    relay_inbox: Inbox,
+    certificate: Certificate,
+    tmp_path: Path,
+) -> None:
+    # given the operator answered Ann's mail and the relay took the reply
+    await email_channel(app_client, desk, smtp_settings(relay.port, certificate))
+    conversation_id = await customer_writes(container, tmp_path)
+    reply = await operator_replies(app_client, desk, conversation_id, text="It ships today.")
+    await status_is(app_client, desk, conversation_id, reply["id"], "sent")
+    sent = parsed(relay_inbox.received[0][0])
+    # when her colleague answers it from his own address, and Ann answers from home with a client that drops
+    # the threading headers (neither address is the contact's: only the thread can place these mails)
+    colleague = (
+        f"From: Boris <boris@customer.example>\r\nTo: support@desk.example\r\nSubject: Re: Order 7\r\n"
+        f"Message-ID: <boris-1@customer.example>\r\nIn-Reply-To: {sent['Message-ID']}\r\n\r\nAny news?\r\n"
+    ).encode()
+    bare = (
+        f"From: ann@home.example\r\nTo: {sent['Reply-To']}\r\nSubject: thanks\r\n"
+        f"Message-ID: <ann-2@customer.example>\r\n\r\nThanks!\r\n"
+    ).encode()
+    by_id = await mail_in(container, colleague, "boris@customer.example", "support@desk.example")
+    by_token = await mail_in(container, bare, "ann@home.example", str(sent["Reply-To"]))
+    # then both land in Ann's conversation
+    assert (by_id.kind, by_id.conversation_id) == ("message", conversation_id)
+    assert (by_token.kind, by_token.conversation_id) == ("message", conversation_id)
+
+
+async def test_a_channel_can_switch_the_reply_token_off(
+    app_client: httpx.AsyncClient,
+    desk: Desk,
+    container: Container,
+    relay: SmtpServer,
+    relay_inbox: Inbox,
+    certificate: Certificate,
+    tmp_path: Path,
+) -> None:
+    # given a channel whose settings say reply_token: false
+    smtp = smtp_settings(relay.port, certificate)
+    await email_channel(app_client, desk, smtp)
+    switched = await app_client.patch(
+        f"/api/v1/channels/{(await app_client.get('/api/v1/channels', headers=desk.as_('admin'))).json()[-1]['id']}",
+        headers=desk.as_("admin"),
+        json={"settings": {"addresses": ["support@desk.example"], "smtp": smtp, "reply_token": False}},
+    )
+    assert switched.status_code == 200, switched.text
+    conversation_id = await customer_writes(container, tmp_path)
+    # when the operator replies, then the mail goes threaded but without a Reply-To
+    reply = await operator_replies(app_client, desk, conversation_id, text="Done.")
+    await status_is(app_client, desk, conversation_id, reply["id"], "sent")
+    mail = parsed(relay_inbox.received[0][0])
+    assert mail["In-Reply-To"] == "<ann-1@customer.example>"
+    assert mail["Reply-To"] is None
 
 
 async def test_a_relay_outage_delays_the_reply_and_it_goes_when_the_relay_is_back(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -230,3 +231,19 @@ async def test_operators_see_only_their_lines_callbacks(app_client: httpx.AsyncC
         "/api/v1/voice/callbacks", params={"line_id": other_line.json()["id"]}, headers=desk.as_("operator")
     )
     assert (refused.status_code, refused.json()["field"]) == (422, "line_id")
+
+
+async def test_without_ami_a_phone_channel_without_an_originate_url_cannot_place_calls(
+    app_client: httpx.AsyncClient, desk: Desk, container: Container
+) -> None:
+    # given only a phone channel without an originate_url, and no AMI connection
+    await phone_channel(app_client, desk)
+    await go(app_client, desk, "operator")
+    await settle(container)
+    # when olga clicks "call"
+    answer = await dial(app_client, desk, number="+79163334455")
+    # then a problem naming what is missing, and no call is recorded
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"] == "no active phone channel with an originate_url and a secret can place calls"
+    async with container.services.uow(read_only=True) as uow:  # an outbound call would be live, with an expiry
+        assert await uow.calls.expired(container.services.clock.now() + timedelta(days=1), 10) == []

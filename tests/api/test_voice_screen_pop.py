@@ -42,14 +42,15 @@ async def frames_until(ws: Any, event: str, timeout: float = 5.0) -> list[dict[s
     return seen
 
 
-async def quiet(ws: Any, seconds: float = 0.5) -> list[str]:
-    """Names of the events that arrive within ``seconds``."""
-    names = []
+async def quiet(ws: Any, seconds: float = 0.5, *, frames: bool = False) -> list[Any]:
+    """Names of the events (or the frames) that arrive until none comes for ``seconds``."""
+    seen: list[Any] = []
     try:
         while True:
-            names.append(json.loads(await asyncio.wait_for(ws.recv(), seconds))["event"])
+            received = json.loads(await asyncio.wait_for(ws.recv(), seconds))
+            seen.append(received if frames else received["event"])
     except TimeoutError:
-        return names
+        return seen
 
 
 async def test_the_vip_scenario_pops_the_card_on_the_vip_operators_screen(
@@ -84,11 +85,15 @@ async def test_the_vip_scenario_pops_the_card_on_the_vip_operators_screen(
         ring = await pbx.result("c-1", "waited")
         assert ring["operator_id"] == desk.other_operator_id
         await pbx.event("c-1", "ringing", operator_id=desk.other_operator_id)
-        # then ivan's window gets the card right after the ringing event
-        frames = await frames_until(ivan, "ScreenPop")
+        # then ivan's window gets the card (straight from the server that took the event) and the event,
+        # the card once: the relay's copy of the event does not pop it again
+        frames = await frames_until(ivan, "CallRinging")
+        frames += await quiet(ivan, 0.5, frames=True)
         ringing = next(f for f in frames if f.get("event") == "CallRinging")
-        pop = frames[-1]
-        assert pop["for_event"] == ringing["id"]
+        pops = [f for f in frames if f.get("event") == "ScreenPop"]
+        assert len(pops) == 1, [f.get("event") for f in frames]
+        pop = pops[0]
+        assert pop["for_event"] == ringing["event_id"]
         card = pop["data"]
         assert (card["known"], card["number"], card["actions"]) == (True, "+79165551111", [])
         assert (card["contact"]["id"], card["contact"]["name"], card["contact"]["tier"]) == (
@@ -130,3 +135,68 @@ async def test_an_unknown_caller_pops_as_unknown_with_actions(
     assert fetched.json() == card
     other = await app_client.get(f"/api/v1/voice/calls/{ringing['call_id']}/card", headers=desk.as_("operator2"))
     assert other.status_code == 404
+
+
+async def test_the_card_pops_from_the_server_that_took_the_ringing_event_without_waiting_for_the_relay(
+    app_client: httpx.AsyncClient, desk: Desk, container: Container, clock: ManualClock
+) -> None:
+    # given olga's window connected to the server the PBX reports to, and an unknown caller offered to her
+    pbx = Pbx(app_client, await phone_channel(app_client, desk), clock)
+    await go(app_client, desk, "operator")
+    await settle(container)
+    async with (
+        serving(create_app(container, manage_lifecycle=False)) as host,
+        websockets.connect(f"ws://{host}/api/v1/ws?token={token(desk, 'operator')}") as olga,
+    ):
+        assert json.loads(await olga.recv())["event"] == "ready"
+        await pbx.call("c-1", ani="+79160001234")
+        await settle(container)
+        await pbx.result("c-1", "waited")
+        await quiet(olga)  # the offer's events are in
+        # when the outbox relay is stopped (the broker is slow, the relay busy) and the phone rings
+        await container.relay.stop()
+        ringing = await pbx.event("c-1", "ringing", operator_id=desk.operator_id)
+        # then the card still arrives, before the event itself could
+        first = json.loads(await asyncio.wait_for(olga.recv(), 5.0))
+        assert (first["event"], first["data"]["call_id"], first["data"]["known"]) == (
+            "ScreenPop",
+            ringing["call_id"],
+            False,
+        )
+        assert await quiet(olga) == []
+        # and once the relay publishes, the event follows and the card is not sent again
+        assert await container.relay.drain() == 0
+        assert await quiet(olga, 1.0) == ["CallRinging"]
+
+
+async def test_a_new_number_stays_unknown_for_this_call_whatever_it_does_meanwhile(
+    app_client: httpx.AsyncClient, desk: Desk, container: Container, clock: ManualClock
+) -> None:
+    # given a number nobody knows calling (its contact is made when the call reaches the queue)
+    pbx = Pbx(app_client, await phone_channel(app_client, desk), clock)
+    await pbx.call("c-1", ani="+79160001234")
+    # and, while the caller waits, the same number writes a message (a conversation on that contact)
+    clock.advance(seconds=20)
+    chat = await app_client.post(
+        "/api/v1/inbound",
+        headers=desk.as_("integration"),
+        json=inbound(desk.channel_id, "Where?", phone="+79160001234"),
+    )
+    assert chat.status_code in (200, 201, 202), chat.text
+    clock.advance(seconds=20)
+    ringing = await pbx.event("c-1", "ringing", operator_id=desk.operator_id)
+    # when the card is read after all that
+    card = (
+        await app_client.get(f"/api/v1/voice/calls/{ringing['call_id']}/card", headers=desk.as_("supervisor"))
+    ).json()
+    # then the caller is still an unknown caller for this call: nothing of theirs predates it
+    assert (card["known"], card["actions"]) == (False, ["create_contact", "create_lead"])
+    assert [c["id"] for c in card["conversations"]] == [chat.json()["conversation_id"]]
+    # and their next call finds them known
+    clock.advance(seconds=60)
+    await pbx.call("c-2", ani="+79160001234")
+    again = await pbx.event("c-2", "ringing", operator_id=desk.operator_id)
+    second = (
+        await app_client.get(f"/api/v1/voice/calls/{again['call_id']}/card", headers=desk.as_("supervisor"))
+    ).json()
+    assert (second["known"], second["actions"]) == (True, [])

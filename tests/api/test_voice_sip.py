@@ -110,3 +110,62 @@ async def test_reports_about_unknown_calls_are_404_problems(app_client: httpx.As
         answer = await app_client.post(f"/api/v1/voice/sip/{path}", json=body, headers=PROXY)
         assert answer.status_code == 404, answer.text
         assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_caller_nobody_answers_in_time_is_redirected_to_the_channels_voicemail_else_480(
+    app_client: httpx.AsyncClient, desk: Desk, container: Container
+) -> None:
+    # given the line has voicemail, and the channel its own (which wins)
+    line = await app_client.patch(
+        f"/api/v1/lines/{desk.line_id}", headers=desk.as_("admin"), json={"routing": {"voicemail_uri": "sip:vm@line"}}
+    )
+    assert line.status_code == 200, line.text
+    channel_id = await phone_channel(app_client, desk, voicemail_uri="sips:box@pbx.test")
+    # when a call waits longer than the proxy holds it (wait_s 0: at once)
+    answer = await app_client.post("/api/v1/voice/sip/route", json=route("c-1"), headers=PROXY)
+    # then the proxy is told to redirect to the channel's voicemail, and the call is over
+    assert answer.json() == {
+        "call_id": "c-1",
+        "action": "redirect",
+        "step_id": None,
+        "uri": "sips:box@pbx.test",
+        "operator_id": None,
+        "timeout_ms": None,
+        "code": 302,
+        "reason": "Moved Temporarily",
+    }
+    async with container.services.uow(read_only=True) as uow:
+        call = await uow.calls.find(None, "c-1")
+    assert call is not None and call.ended_at is not None
+    # and without the channel's, the line's is used
+    edited = await app_client.patch(
+        f"/api/v1/channels/{channel_id}",
+        headers=desk.as_("admin"),
+        json={"settings": {"numbers": [MAIN_NUMBER], "secret": "********"}},
+    )
+    assert edited.status_code == 200, edited.text
+    answer = await app_client.post("/api/v1/voice/sip/route", json=route("c-2"), headers=PROXY)
+    assert (answer.json()["action"], answer.json()["uri"]) == ("redirect", "sip:vm@line")
+    # and without either, 480 as before
+    cleared = await app_client.patch(f"/api/v1/lines/{desk.line_id}", headers=desk.as_("admin"), json={"routing": {}})
+    assert cleared.status_code == 200, cleared.text
+    answer = await app_client.post("/api/v1/voice/sip/route", json=route("c-3"), headers=PROXY)
+    assert (answer.json()["action"], answer.json()["code"], answer.json()["reason"]) == (
+        "reply",
+        480,
+        "No Operator Available",
+    )
+
+
+async def test_a_voicemail_uri_that_is_not_a_sip_uri_is_refused_naming_the_field(
+    app_client: httpx.AsyncClient, desk: Desk
+) -> None:
+    body = {"kind": "phone", "name": "Bad", "line_id": desk.line_id, "settings": {"voicemail_uri": "http://x"}}
+    channel = await app_client.post("/api/v1/channels", headers=desk.as_("admin"), json=body)
+    assert channel.status_code == 422, channel.text
+    assert "settings.voicemail_uri" in channel.text
+    line = await app_client.patch(
+        f"/api/v1/lines/{desk.line_id}", headers=desk.as_("admin"), json={"routing": {"voicemail_uri": "sip:a b"}}
+    )
+    assert line.status_code == 422, line.text
+    assert "routing.voicemail_uri" in line.text

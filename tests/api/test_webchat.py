@@ -11,8 +11,10 @@ from typing import Any
 import httpx
 import pytest
 import websockets
+from sqlalchemy import select
 
 from switchboard.adapters.security.visitors import VisitorTokens
+from switchboard.adapters.storage import tables as t
 from switchboard.bootstrap import Container
 from switchboard.web.app import create_app
 from tests.support.desk import Desk, inbound
@@ -253,11 +255,48 @@ async def test_an_anonymous_visitor_who_later_gives_a_known_email_joins_that_con
     # then the visitor, their conversation and its lead belong to Anna, and messages keep going there
     assert second["message"]["conversation_id"] == conversation_id
     assert (await chat.conversation(conversation_id))["contact_id"] == anna
-    kinds = sorted(i["kind"] for i in (await chat.contact(anna))["identities"])
-    assert kinds == ["email", "visitor"]
-    assert (await chat.contact(provisional))["identities"] == []
+    card = await chat.contact(anna)
+    assert sorted(i["kind"] for i in card["identities"]) == ["email", "visitor"]
+    assert card["name"] == "Anna Smith"  # the provisional contact's made-up name does not win
     leads = await chat.client.get("/api/v1/leads", params={"contact_id": anna}, headers=chat.desk.as_("supervisor"))
     assert len([lead for lead in leads.json() if lead["conversation_id"] == conversation_id]) == 1
+    # and no empty contact is left behind: the provisional one was merged into Anna (reads go on to her)
+    gone = await chat.client.get(f"/api/v1/contacts/{provisional}", headers=chat.desk.as_("supervisor"))
+    assert (gone.status_code, gone.json()["merged_into_id"]) == (307, anna)
+    found = await chat.client.get(
+        "/api/v1/contacts", params={"name": "Web visitor"}, headers=chat.desk.as_("supervisor")
+    )
+    assert found.status_code == 200 and found.json() == []
+
+
+async def test_the_link_of_a_provisional_contact_is_an_audited_merge_a_supervisor_can_undo(chat: Chat) -> None:
+    known = await chat.client.post(
+        "/api/v1/inbound",
+        headers=chat.desk.as_("integration"),
+        json=inbound(chat.desk.channel_id, "Hi", phone="+79161110077", name="Oleg"),
+    )
+    oleg = known.json()["contact_id"]
+    async with Widget(chat.host, chat.channel_id) as visitor:
+        # given an anonymous visitor who wrote, then claimed Oleg's phone in the form
+        first = await visitor.write("Где мой заказ?")
+        conversation_id = first["message"]["conversation_id"]
+        provisional = (await chat.conversation(conversation_id))["contact_id"]
+        await visitor.introduce(phone="+79161110077", consent=True)
+    async with chat.container.services.uow(read_only=True) as uow:
+        merges = await uow.merges.of_contact(oleg)
+    async with chat.container.database.engine.connect() as connection:
+        audit = (await connection.execute(select(t.audit_log).where(t.audit_log.c.action == "contact.merge"))).all()
+    # then the link is recorded as a merge of the provisional contact into Oleg, and audited with its reason
+    assert [(m.survivor_id, m.duplicate_id, m.merged_by) for m in merges] == [(oleg, provisional, None)]
+    assert [(a.entity_id, a.detail["duplicate_id"], a.detail["moved"]["conversations"]) for a in audit] == [
+        (oleg, provisional, 1)
+    ]
+    assert audit[0].detail["reason"].startswith("web chat visitor ")
+    # when a supervisor finds the claim was false and undoes the merge
+    undone = await chat.client.post(f"/api/v1/merges/{merges[0].id}/undo", headers=chat.desk.as_("supervisor"))
+    assert undone.status_code == 200, undone.text
+    # then the conversation is the visitor's own again
+    assert (await chat.conversation(conversation_id))["contact_id"] == provisional
 
 
 # --- messages, resume, receipts -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ the answer storing them one after another would give (on SQLite and PostgreSQL).
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +13,7 @@ from switchboard.adapters.storage import tables as t
 from switchboard.application.access import Principal
 from switchboard.application.errors import InvalidInput
 from switchboard.application.group_commit import GroupCommit, Pending
+from switchboard.application.inbound import ThreadHint
 from switchboard.application.intake import InboundMessage, IntakeResult, Sender, receive_message
 from switchboard.bootstrap import Container, build
 from switchboard.domain.operators import Role
@@ -206,3 +208,33 @@ async def test_a_caller_the_writer_forgets_is_told_rather_than_left_waiting() ->
 
     with pytest.raises(RuntimeError, match="unanswered"):
         await asyncio.wait_for(queue.submit(1, write), timeout=5)
+
+
+async def test_a_batch_threads_a_reply_to_a_message_earlier_in_it_and_to_a_stored_one(
+    container: Container, desk: Desk
+) -> None:
+    services = container.services
+    # given a stored message of Ann's (an email channel would send thread hints; the API channel stands in)
+    stored = await receive_message(services, INTEGRATION, message(desk.channel_id, "a-1", email="ann@example.com"))
+    batches = services.intake_queue.batches
+    # when, all at once, Ann writes anew, her colleague answers that new mail (In-Reply-To), and another
+    # colleague answers the stored one with a token that names Ann's conversation
+    answers = await together(
+        container,
+        message(desk.channel_id, "a-2", email="ann@example.com"),
+        replace(message(desk.channel_id, "b-1", email="boris@example.com"), thread=ThreadHint(("unknown", "a-2"))),
+        replace(
+            message(desk.channel_id, "c-1", email="clara@example.com"),
+            thread=ThreadHint((), stored.conversation_id),
+        ),
+    )
+    ann, boris, clara = answers
+    assert services.intake_queue.batches == batches + 1
+    assert isinstance(ann, IntakeResult) and isinstance(boris, IntakeResult) and isinstance(clara, IntakeResult)
+    # then both colleagues' messages are in Ann's conversation, each under a new contact of their own
+    assert ann.conversation_id == stored.conversation_id
+    assert (boris.conversation_id, clara.conversation_id) == (stored.conversation_id, stored.conversation_id)
+    assert len({ann.contact_id, boris.contact_id, clara.contact_id}) == 3
+    assert (boris.contact_created, boris.conversation_opened, boris.lead_created) == (True, False, False)
+    assert await count(container, t.conversations) == 1
+    assert await count(container, t.leads) == 1  # Ann's, from her first mail

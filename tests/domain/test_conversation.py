@@ -27,7 +27,7 @@ def test_the_happy_path() -> None:
         (A.OPERATOR_REPLIED, S.WAITING),
         (A.CUSTOMER_WROTE, S.ASSIGNED),
         (A.CLOSE, S.CLOSED),
-        (A.REOPEN, S.QUEUED),
+        (A.REOPEN, S.NEW),  # new again: routing admits it afresh
     ):
         status = next_status(status, action)
         assert status is expected

@@ -29,6 +29,7 @@ from tests.support.sip import Kamailio, kamailio, phones, require_sip_tools, run
 SIP_SECRET = "sip-shared-secret-0123456789"
 VIP_CALLER = "+79165551111"
 STRANGER = "+79169990000"
+NIGHT = "+74950000009"
 
 
 @dataclass
@@ -209,3 +210,35 @@ async def test_an_invite_for_a_number_nobody_serves_gets_404(stack: Stack) -> No
     assert "answer 404 Number Not Served" in stack.proxy.text()
     async with stack.container.services.uow(read_only=True) as uow:
         assert await uow.calls.find(None, "lost-1@127.0.0.1") is None
+
+
+async def test_a_caller_nobody_answers_in_time_is_redirected_to_the_lines_voicemail(stack: Stack) -> None:
+    # given a line nobody staffs, with voicemail, and a number that leads to it
+    line = await stack.client.post(
+        "/api/v1/lines",
+        headers=stack.desk.as_("admin"),
+        json={"name": "Night", "operator_ids": [], "routing": {"voicemail_uri": "sip:voicemail@vm.test"}},
+    )
+    assert line.status_code == 201, line.text
+    channel = await stack.client.post(
+        "/api/v1/channels",
+        headers=stack.desk.as_("admin"),
+        json={"kind": "phone", "name": "Night number", "line_id": line.json()["id"], "settings": {"numbers": [NIGHT]}},
+    )
+    assert channel.status_code == 201, channel.text
+    await settled(stack.container)
+    async with phones(stack.workdir, stack.proxy) as registry:
+        olga = await registry.register("op101")
+        # when a caller dials it and waits longer than the proxy holds the INVITE (10 s)
+        code = await run_sipp(
+            stack.workdir, "night", "caller_302.xml", stack.proxy.port,
+            "-s", NIGHT, "-set", "ani", STRANGER, "-cid_str", "night-%u@%s",
+        )  # fmt: skip
+        # then the caller gets 302 with the voicemail in the Contact (the scenario checks it), nobody rings
+        assert code == 0, (stack.workdir / "night.out").read_text()[-3000:]
+        assert "SIP/2.0 302 Moved Temporarily" in (stack.workdir / "night.messages.log").read_text()
+        assert not olga.rang()
+    assert "redirect" in stack.proxy.text() and "to voicemail sip:voicemail@vm.test" in stack.proxy.text()
+    # and the call is recorded as ended by the redirect, on the night line
+    record = await stack.ended("night-1@127.0.0.1")
+    assert (record["line_id"], record["operator_id"], record["answered_at"]) == (line.json()["id"], None, None)

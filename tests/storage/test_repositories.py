@@ -162,6 +162,22 @@ async def test_the_relay_numbers_events_gap_free_and_a_republished_event_keeps_i
     assert await container.outbox.last_sequence() == 3
 
 
+async def test_outbox_marks_exactly_the_ids_given_whatever_their_number(container: Container) -> None:
+    # given seven unpublished events
+    await container.relay.stop()  # the test plays the relay
+    async with container.services.uow() as uow:
+        for contact_id in range(1, 8):
+            uow.emit(ContactCreated(contact_id, None), AT)
+        await uow.commit()
+    ids = [e.event_id for e in await container.outbox.unpublished(10)]
+    # when three of them, not adjacent, are marked, then one more, then none
+    await container.outbox.mark_published([ids[0], ids[2], ids[5]], AT)
+    await container.outbox.mark_published([ids[6]], AT)
+    await container.outbox.mark_published([], AT)
+    # then exactly the others are still waiting
+    assert [e.event_id for e in await container.outbox.unpublished(10)] == [ids[1], ids[3], ids[4]]
+
+
 async def test_inbox_says_first_time_once(container: Container) -> None:
     assert await container.inbox.first_time("router", 7, AT) is True
     assert await container.inbox.first_time("router", 7, AT) is False

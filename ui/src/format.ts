@@ -48,13 +48,22 @@ export function clock(at: string, locale: string): string {
   return pair[sameDay ? 0 : 1].format(date)
 }
 
+const zoneFormats = new Map<string, Intl.DateTimeFormat>()
+
+/** The customer's local time; the card asks every second, so a formatter is made once per zone and locale. */
 export function localTime(zone: string | null, locale: string, at = now.value): string | null {
   if (!zone) return null
-  try {
-    return new Date(at).toLocaleTimeString(locale, { timeZone: zone, hour: '2-digit', minute: '2-digit' })
-  } catch {
-    return null
+  const key = `${locale}|${zone}`
+  let format = zoneFormats.get(key)
+  if (!format) {
+    try {
+      format = new Intl.DateTimeFormat(locale, { timeZone: zone, hour: '2-digit', minute: '2-digit' })
+    } catch {
+      return null // an unknown zone
+    }
+    zoneFormats.set(key, format)
   }
+  return format.format(new Date(at))
 }
 
 export function initials(name: string): string {

@@ -13,6 +13,7 @@ export interface User {
   capacity: Record<string, number>
   max_total: number
   status: string
+  missed_offers: number
 }
 
 export interface Identity {
@@ -162,6 +163,7 @@ export interface FloorOperator {
   load: number
   max_total: number
   line_ids: number[]
+  missed_offers: number
 }
 
 export interface FloorConversation {

@@ -24,7 +24,7 @@ const conversation = (id: number, status: Conversation['status'] = 'assigned'): 
 beforeEach(() => {
   now.value = Date.now()
   locale.value = 'en'
-  me.value = { id: 5, login: 'olga', name: 'Olga', role: 'operator', active: true, email: null, skills: {}, capacity: {}, max_total: 5, status: 'available' }
+  me.value = { id: 5, login: 'olga', name: 'Olga', role: 'operator', active: true, email: null, skills: {}, capacity: {}, max_total: 5, status: 'available', missed_offers: 0 }
   desk.lines = { 1: { id: 1, name: 'Sales', time_zone: 'UTC', create_lead_for_new_contact: true, reopen_window_seconds: 0, active: true, operator_ids: [5], routing: { service_level_s: 60 } } }
   desk.channels = { 1: { id: 1, kind: 'telegram', name: 'Bot', line_id: 1, active: true, settings: {} } }
   desk.offers = []

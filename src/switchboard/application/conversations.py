@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from switchboard.application.access import Principal, require_handles, require_role
+from switchboard.application.channel_switch import leave_trail, switch_to
 from switchboard.application.channels import open_secrets
 from switchboard.application.context import Services
 from switchboard.application.errors import InvalidInput, NotFound, StateConflict
 from switchboard.application.outbound import THREAD_DEPTH, outbound_message, template_data
 from switchboard.application.ports.connectors import ChannelConfig, Connector, Template, delivers
 from switchboard.application.ports.storage import ConversationQuery, NewMessage, UnitOfWork
+from switchboard.application.uploads import attachments_of, checked_uploads
 from switchboard.domain.channels import Channel
 from switchboard.domain.conversation import (
     Attachment,
@@ -25,6 +28,7 @@ from switchboard.domain.conversation import (
 from switchboard.domain.errors import InvalidTransition
 from switchboard.domain.events import ConversationAssigned, ConversationClosed, ReplyQueued
 from switchboard.domain.operators import Role
+from switchboard.domain.reach import reachable
 from switchboard.domain.timeline import summarize
 
 MAX_REPLY = 64_000
@@ -35,6 +39,8 @@ class Reply:
     body: str
     attachments: tuple[Attachment, ...] = ()
     template: Template | None = None  # a provider-approved template (WhatsApp outside its 24-hour window)
+    upload_ids: tuple[int, ...] = ()  # files the operator uploaded for this conversation
+    channel_id: int | None = None  # another channel of the customer to answer in (None: the conversation's)
 
 
 async def _load(uow: UnitOfWork, conversation_id: int, *, for_update: bool = False) -> Conversation:
@@ -55,7 +61,7 @@ async def check_reads(uow: UnitOfWork, principal: Principal, conversation: Conve
 
 
 def check_reply(reply: Reply) -> None:
-    if not reply.body.strip() and not reply.attachments and reply.template is None:
+    if not reply.body.strip() and not reply.attachments and not reply.upload_ids and reply.template is None:
         raise InvalidInput("the reply has neither text nor attachments", field="body")
     if len(reply.body) > MAX_REPLY:
         raise InvalidInput(f"the reply is longer than {MAX_REPLY} characters", field="body")
@@ -100,54 +106,96 @@ async def list_messages(
 
 
 async def send_reply(services: Services, principal: Principal, conversation_id: int, reply: Reply) -> Message:
-    """Store the operator's reply for its connector to deliver; the conversation waits for the customer."""
+    """Store the operator's reply for its connector to deliver; the conversation waits for the customer.
+
+    With ``reply.channel_id`` naming another channel of the customer, the reply goes to their
+    conversation there (``channel_switch``) and the returned message says which one.
+    """
     require_role(principal, Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR)
     check_reply(reply)
     now = services.clock.now()
     async with services.uow() as uow:
-        conversation = await _load(uow, conversation_id, for_update=True)
-        await check_reads(uow, principal, conversation)
-        require_handles(principal, conversation)
+        origin = await _load(uow, conversation_id, for_update=True)
+        await check_reads(uow, principal, origin)
+        require_handles(principal, origin)
+        switched = None
+        if reply.channel_id is not None and reply.channel_id != origin.channel_id:
+            switched = await switch_to(uow, principal, origin, reply.channel_id, now)
+        conversation = switched.conversation if switched else origin
         if conversation.status is ConversationStatus.CLOSED:
             raise StateConflict("the conversation is closed", field="status")
         if conversation.status in (ConversationStatus.ASSIGNED, ConversationStatus.WAITING):
             _move(conversation, ConversationAction.OPERATOR_REPLIED)
-        channel = await uow.channels.get(conversation.channel_id)
-        connector = services.connectors.get(channel.kind) if channel else None
-        if connector is not None and channel is not None and not delivers(connector, channel.settings):
-            connector = None  # an API channel without a webhook: the reply waits for the integration to read it
-        if connector is not None and channel is not None:
-            await _check_with_connector(services, uow, connector, channel, conversation, reply)
-        body = reply.body or (template_text(reply.template) if reply.template else "")
-        message = await uow.messages.add(
-            NewMessage(
-                conversation_id=conversation.id,
-                channel_id=conversation.channel_id,
-                direction=Direction.OUT,
-                author_kind=AuthorKind.OPERATOR,
-                author_id=principal.user_id,
-                body=body,
-                delivery_status=DeliveryStatus.QUEUED,
-                created_at=now,
-                attachments=reply.attachments,
-            )
-        )
-        if connector is not None:
-            await uow.deliveries.add(message.id, conversation.channel_id, now, template_data(reply.template))
-        conversation.last_message_at = now
-        await uow.conversations.save(conversation)
-        await uow.timeline.add(
-            conversation.contact_id,
-            "message",
-            message.id,
-            now,
-            summarize(body or "📎"),
-            conversation.id,
-            channel.kind if channel else None,
-        )
-        uow.emit(ReplyQueued(message.id, conversation.id, conversation.channel_id, principal.user_id or 0), now)
+        channel = switched.channel if switched else await uow.channels.get(conversation.channel_id)
+        uploads = await checked_uploads(uow, principal, origin.id, reply.upload_ids)
+        reply = replace(reply, attachments=reply.attachments + attachments_of(uploads, channel, conversation.id))
+        message = await _store_reply(services, uow, principal, conversation, channel, reply, now)
+        await uow.uploads.mark_sent([u.id for u in uploads], message.id)
+        if switched:
+            await leave_trail(uow, principal, origin, switched, message.id, now)
         await uow.commit()
         return message
+
+
+async def _store_reply(
+    services: Services,
+    uow: UnitOfWork,
+    principal: Principal,
+    conversation: Conversation,
+    channel: Channel | None,
+    reply: Reply,
+    now: datetime,
+) -> Message:
+    """The message, its delivery task and its timeline entry, once the connector said it can carry it."""
+    connector = services.connectors.get(channel.kind) if channel else None
+    if connector is not None and channel is not None and not delivers(connector, channel.settings):
+        connector = None  # an API channel without a webhook: the reply waits for the integration to read it
+    if connector is not None and channel is not None:
+        await _check_with_connector(services, uow, connector, channel, conversation, reply)
+    body = reply.body or (template_text(reply.template) if reply.template else "")
+    message = await uow.messages.add(
+        NewMessage(
+            conversation_id=conversation.id,
+            channel_id=conversation.channel_id,
+            direction=Direction.OUT,
+            author_kind=AuthorKind.OPERATOR,
+            author_id=principal.user_id,
+            body=body,
+            delivery_status=DeliveryStatus.QUEUED,
+            created_at=now,
+            attachments=reply.attachments,
+        )
+    )
+    if connector is not None:
+        await uow.deliveries.add(message.id, conversation.channel_id, now, template_data(reply.template))
+    conversation.last_message_at = now
+    await uow.conversations.save(conversation)
+    await uow.timeline.add(
+        conversation.contact_id,
+        "message",
+        message.id,
+        now,
+        summarize(body or "📎"),
+        conversation.id,
+        channel.kind if channel else None,
+    )
+    uow.emit(ReplyQueued(message.id, conversation.id, conversation.channel_id, principal.user_id or 0), now)
+    return message
+
+
+async def reply_channels(services: Services, principal: Principal, conversation_id: int) -> list[Channel]:
+    """Where the operator may answer this customer: the conversation's channel first, then the others."""
+    require_role(principal, Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR)
+    async with services.uow(read_only=True) as uow:
+        conversation = await _load(uow, conversation_id)
+        await check_reads(uow, principal, conversation)
+        current = await uow.channels.get(conversation.channel_id)
+        contact = await uow.contacts.get(conversation.contact_id)
+        channels = await uow.channels.list()
+    if current is None:
+        return []
+    sendable = [c for c in channels if services.connectors.get(c.kind) is not None]
+    return reachable(current, sendable, contact.identities if contact else ())
 
 
 def template_text(template: Template) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from switchboard.application.context import Services
 from switchboard.application.ports.storage import UnitOfWork
@@ -26,6 +26,12 @@ class DeliveryUpdate:
     external_id: str
     status: DeliveryStatus
     error: str | None = None
+
+
+async def awaiting_receipt(services: Services, channel_id: int, within: timedelta, limit: int = 100) -> list[str]:
+    """Replies whose receipt is still due (a provider polled for statuses is asked about these)."""
+    async with services.uow(read_only=True) as uow:
+        return await uow.messages.awaiting_receipt(channel_id, services.clock.now() - within, limit)
 
 
 async def record_delivery(services: Services, update: DeliveryUpdate) -> int | None:

@@ -49,6 +49,7 @@ class OperatorOnFloor:
     load: int
     max_total: int
     line_ids: tuple[int, ...]
+    missed_offers: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +128,7 @@ async def floor_view(services: Services, principal: Principal) -> Floor:
             load[p.id],
             p.max_total,
             tuple(line.id for line in lines if p.id in line.operator_ids),
+            p.missed,
         )
         for p in presence
         if p.id in users

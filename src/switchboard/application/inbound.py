@@ -28,6 +28,19 @@ class Sender:
 
 
 @dataclass(frozen=True, slots=True)
+class ThreadHint:
+    """Which conversation a reply says it continues, as its channel read it (email).
+
+    ``external_ids`` are the provider ids it answers, most specific first (In-Reply-To, then
+    References newest first); ``conversation_id`` is the one its signed reply token names, already
+    verified by the adapter. Intake tries them in that order, on the message's channel only.
+    """
+
+    external_ids: tuple[str, ...] = ()
+    conversation_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class InboundMessage:
     channel_id: int
     sender: Sender
@@ -36,6 +49,7 @@ class InboundMessage:
     attachments: tuple[Attachment, ...] = ()
     source: Source = field(default_factory=Source)
     language: str | None = None
+    thread: ThreadHint | None = None
 
 
 @dataclass(frozen=True, slots=True)

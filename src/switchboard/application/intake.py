@@ -6,7 +6,7 @@ Everything happens in one unit of work, so a failure leaves nothing behind; a re
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from switchboard.application.access import Principal, require_role
 from switchboard.application.context import Services
@@ -14,6 +14,7 @@ from switchboard.application.errors import InvalidInput
 from switchboard.application.inbound import Inbound, InboundMessage, IntakeResult, Sender, route
 from switchboard.application.intake_batch import Batch, write_batch
 from switchboard.application.ports.storage import Conflict, NewMessage, UnitOfWork
+from switchboard.application.thread_hints import Continuation, continuation, threaded_conversation
 from switchboard.domain.channels import Channel, ChannelKind
 from switchboard.domain.contacts import ContactTier, display_name
 from switchboard.domain.conversation import (
@@ -119,7 +120,9 @@ async def _receive_once(
                 return earlier
         contact_id, created = await _identify(uow, message.sender, identities, channel, now)
         line = await _split(uow, channel, line, message, contact_id, now)
-        conversation, opened = await _conversation_for(uow, contact_id, channel, line, message.source, now)
+        conversation, opened = await _threaded(uow, contact_id, channel, line, message, now) or (
+            await _conversation_for(uow, contact_id, channel, line, message.source, now)
+        )
         stored = await uow.messages.add(
             NewMessage(
                 conversation_id=conversation.id,
@@ -141,7 +144,7 @@ async def _receive_once(
             contact_id, "message", stored.id, now, summarize(message.body or "📎"), conversation.id, channel.kind
         )
         lead_id = None
-        if created and line.create_lead_for_new_contact:
+        if created and opened and line.create_lead_for_new_contact:  # not for a newcomer joining a thread
             name = display_name(message.sender.name, identities[0])
             lead_id = await _automatic_lead(uow, contact_id, name, channel, conversation, now)
         uow.emit(
@@ -181,7 +184,10 @@ async def _earlier_delivery(uow: UnitOfWork, channel: Channel, external_id: str)
     if earlier is None:
         return None
     conversation = await uow.conversations.get(earlier.conversation_id)
-    contact = await uow.contacts.get(conversation.contact_id) if conversation else None
+    author_id = earlier.author_id or (conversation.contact_id if conversation else None)  # a colleague in a thread
+    contact = await uow.contacts.get(author_id) if author_id is not None else None
+    while contact is not None and contact.merged_into_id is not None:  # the author merged since: the survivor
+        contact = await uow.contacts.get(contact.merged_into_id)
     assert conversation is not None
     assert contact is not None
     at = earlier.created_at
@@ -218,21 +224,39 @@ async def _identify(
     return contact_id, created
 
 
+async def _threaded(
+    uow: UnitOfWork, contact_id: int, channel: Channel, line: Line, message: InboundMessage, now: datetime
+) -> tuple[Conversation, bool] | None:
+    """The conversation the message's thread hint names, when it can still take the message."""
+    threaded = await threaded_conversation(uow, channel, message.thread)
+    if threaded is None:
+        return None
+    how = continuation(threaded, now, line.reopen_window_seconds)
+    if how is Continuation.REOPEN:
+        await _reopen(uow, threaded, contact_id, channel, now)
+    return (threaded, False) if how is not None else None
+
+
+async def _reopen(
+    uow: UnitOfWork, conversation: Conversation, contact_id: int, channel: Channel, now: datetime
+) -> None:
+    conversation.apply(ConversationAction.REOPEN)
+    conversation.closed_at = None
+    await uow.timeline.add(
+        contact_id, "conversation_reopened", conversation.id, now, channel.name, conversation.id, channel.kind
+    )
+    uow.emit(ConversationReopened(conversation.id, conversation.line_id), now)
+
+
 async def _conversation_for(
     uow: UnitOfWork, contact_id: int, channel: Channel, line: Line, source: Source, now: datetime
 ) -> tuple[Conversation, bool]:
     """The open conversation of this contact on this channel, a recently closed one reopened, or a new one."""
     latest = await uow.conversations.find_latest(contact_id, channel.id)
-    if latest is not None and latest.status is not ConversationStatus.CLOSED:
-        return latest, False
-    window = timedelta(seconds=line.reopen_window_seconds)
-    if latest is not None and latest.closed_at is not None and now - latest.closed_at < window:
-        latest.apply(ConversationAction.REOPEN)
-        latest.closed_at = None
-        await uow.timeline.add(
-            contact_id, "conversation_reopened", latest.id, now, channel.name, latest.id, channel.kind
-        )
-        uow.emit(ConversationReopened(latest.id, latest.line_id), now)
+    how = continuation(latest, now, line.reopen_window_seconds) if latest is not None else None
+    if latest is not None and how is not None:
+        if how is Continuation.REOPEN:
+            await _reopen(uow, latest, contact_id, channel, now)
         return latest, False
     conversation = await uow.conversations.add(
         contact_id, line.id, channel.id, ConversationStatus.NEW, now, source.with_route(channel.id, line.id)

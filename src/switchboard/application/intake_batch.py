@@ -29,6 +29,7 @@ from switchboard.application.ports.storage import (
     TimelineRow,
     UnitOfWork,
 )
+from switchboard.application.thread_hints import Continuation, continuation, hinted_ids
 from switchboard.domain.channels import Channel
 from switchboard.domain.contacts import ContactTier, display_name
 from switchboard.domain.conversation import (
@@ -189,45 +190,39 @@ async def _identify(uow: UnitOfWork, plans: list[_Plan]) -> None:
 
 
 async def _converse(uow: UnitOfWork, plans: list[_Plan]) -> None:
-    """The open conversation per contact and channel, a recently closed one reopened, or a new one."""
+    """The conversation a reply's thread hint names, else the open one per contact and channel, a recently
+    closed one reopened, or a new one."""
+    threads = _Threads(plans)
     pairs = sorted({(p.contact.id, p.channel.id) for p in plans if p.contact and not p.created})
     # contacts are stored by now: every plan's contact has its id
-    known = await uow.intake.latest_conversations(pairs)
+    known, by_id = await uow.intake.conversations(pairs, await threads.load(uow))
     current: dict[tuple[int, int], Conversation] = {}
     opened: list[Conversation] = []
     touched: dict[int, Conversation] = {}
     for plan in plans:
         assert plan.contact is not None
         key = (id(plan.contact), plan.channel.id)
-        conversation = current.get(key) or known.get((plan.contact.id, plan.channel.id))
-        window = timedelta(seconds=plan.line.reopen_window_seconds)
-        if conversation is not None and conversation.status is not ConversationStatus.CLOSED:
-            pass
-        elif (
-            conversation is not None
-            and conversation.closed_at is not None
-            and plan.at - conversation.closed_at < window
-        ):
+        threaded = threads.conversation(plan, by_id)
+        how = continuation(threaded, plan.at, plan.line.reopen_window_seconds) if threaded else None
+        if threaded is None or how is None:
+            threaded = None
+            conversation = current.get(key) or known.get((plan.contact.id, plan.channel.id))
+            how = continuation(conversation, plan.at, plan.line.reopen_window_seconds) if conversation else None
+        else:
+            conversation = threaded
+        if conversation is None or how is None:
+            conversation = _opened(plan)
+            opened.append(conversation)
+            plan.change = "conversation_opened"
+        elif how is Continuation.REOPEN:
             conversation.apply(ConversationAction.REOPEN)
             conversation.closed_at = None
             plan.change = "conversation_reopened"
-        else:
-            source = plan.pending.item.message.source.with_route(plan.channel.id, plan.line.id)
-            conversation = Conversation(
-                0,
-                plan.contact.id,
-                plan.line.id,
-                plan.channel.id,
-                ConversationStatus.NEW,
-                plan.at,
-                plan.at,
-                source=source,
-            )
-            opened.append(conversation)
-            plan.change = "conversation_opened"
         conversation.apply(ConversationAction.CUSTOMER_WROTE)
         conversation.last_message_at = plan.at
-        current[key] = conversation
+        if threaded is None:  # a thread joined does not become the sender's own latest conversation
+            current[key] = conversation
+        threads.stored(plan, conversation)
         plan.conversation = conversation
         if conversation.id:
             touched[conversation.id] = conversation
@@ -236,12 +231,58 @@ async def _converse(uow: UnitOfWork, plans: list[_Plan]) -> None:
     await uow.intake.save_conversations(list(touched.values()))
 
 
+def _opened(plan: _Plan) -> Conversation:
+    assert plan.contact is not None
+    source = plan.pending.item.message.source.with_route(plan.channel.id, plan.line.id)
+    return Conversation(
+        0, plan.contact.id, plan.line.id, plan.channel.id, ConversationStatus.NEW, plan.at, plan.at, source=source
+    )
+
+
+class _Threads:
+    """The conversations the batch's thread hints name: stored ones, and ones earlier in the batch."""
+
+    def __init__(self, plans: list[_Plan]) -> None:
+        self._plans = [p for p in plans if p.pending.item.message.thread is not None]
+        self._answered: dict[tuple[int, str], int] = {}  # (channel, external id) → stored conversation id
+        self._in_batch: dict[tuple[int, str], Conversation] = {}
+
+    async def load(self, uow: UnitOfWork) -> list[int]:
+        """Look the hinted ids up; returns the ids of the conversations to read (and lock)."""
+        keys = sorted({(p.channel.id, e) for p in self._plans for e in hinted_ids(p.pending.item.message.thread)})
+        self._answered = await uow.intake.answered_conversations(keys)
+        hints = [p.pending.item.message.thread for p in self._plans]
+        named = {h.conversation_id for h in hints if h is not None and h.conversation_id is not None}
+        return sorted({*self._answered.values(), *named})
+
+    def conversation(self, plan: _Plan, by_id: dict[int, Conversation]) -> Conversation | None:
+        hint = plan.pending.item.message.thread
+        if hint is None:
+            return None
+        for external_id in hinted_ids(hint):
+            key = (plan.channel.id, external_id)
+            if key in self._in_batch:
+                return self._in_batch[key]
+            if key in self._answered:
+                return by_id.get(self._answered[key])
+        named = by_id.get(hint.conversation_id) if hint.conversation_id is not None else None
+        return named if named is not None and named.channel_id == plan.channel.id else None
+
+    def stored(self, plan: _Plan, conversation: Conversation) -> None:
+        """A later message in the batch may answer this one."""
+        external_id = plan.pending.item.message.external_id
+        if external_id:
+            self._in_batch[(plan.channel.id, external_id)] = conversation
+
+
 async def _write(uow: UnitOfWork, plans: list[_Plan]) -> None:
     """Messages, leads, the timeline in the order one-by-one storing would give, and the events."""
     ids = await uow.intake.add_messages([_message(plan) for plan in plans])
     for plan, message_id in zip(plans, ids, strict=True):
         plan.message_id = message_id
-    with_lead = [p for p in plans if p.created and p.line.create_lead_for_new_contact]
+    with_lead = [
+        p for p in plans if p.created and p.change == "conversation_opened" and p.line.create_lead_for_new_contact
+    ]
     leads = [_lead(plan) for plan in with_lead]
     for plan, lead_id in zip(with_lead, await uow.intake.add_leads(leads), strict=True):
         plan.lead_id = lead_id

@@ -20,7 +20,15 @@ from switchboard.application.ports.storage import UnitOfWork
 from switchboard.domain.contacts import Contact, field_from_json, field_to_json
 from switchboard.domain.errors import DomainError
 from switchboard.domain.events import ContactsMerged, MergeUndone
-from switchboard.domain.merge import MERGED_FIELDS, MergeRecord, Side, check_choices, plan_merge, restore
+from switchboard.domain.merge import (
+    MERGED_FIELDS,
+    MergePlan,
+    MergeRecord,
+    Side,
+    check_choices,
+    plan_merge,
+    restore,
+)
 from switchboard.domain.operators import Role
 
 MERGERS = (Role.ADMIN, Role.SUPERVISOR)
@@ -61,37 +69,59 @@ async def merge_contacts(
         raise InvalidInput(error.detail, field=error.field) from error
     now = services.clock.now()
     async with services.uow() as uow:
-        await uow.contacts.lock([survivor_id, duplicate_id])
-        survivor = live(await uow.contacts.get(survivor_id), survivor_id)
-        duplicate = await _mergeable_duplicate(uow, duplicate_id)
-        plan = plan_merge(survivor, duplicate, chosen)
-        cleared = {"external_id": None} if duplicate.external_id and plan.changes.get("external_id") else {}
-        moved = {table: await uow.merges.move(table, duplicate_id, survivor_id) for table in MOVED}
-        if cleared:  # the survivor takes the duplicate's external id, which is unique: free it first
-            await uow.contacts.update(duplicate_id, cleared, now)
-        await uow.contacts.update(survivor_id, plan.changes, now)
-        await uow.contacts.set_merged_into(duplicate_id, survivor_id, now)
-        record = MergeRecord(
-            id=0,
-            survivor_id=survivor_id,
-            duplicate_id=duplicate_id,
-            merged_at=now,
-            merged_by=principal.user_id,
-            survivor_before=_json(survivor, plan.changes) | {UPDATED_AT: survivor.updated_at.isoformat()},
-            survivor_after={name: field_to_json(name, value) for name, value in plan.changes.items()},
-            duplicate_before=_json(duplicate, cleared) | {UPDATED_AT: duplicate.updated_at.isoformat()},
-            moved=moved,
-            taken={name: side.value for name, side in plan.taken.items()},
-        )
-        merge_id = await uow.merges.add(record)
-        counts = {table: len(ids) for table, ids in moved.items()}
-        detail = {"merge_id": merge_id, "duplicate_id": duplicate_id, "fields": sorted(plan.changes), "moved": counts}
-        await uow.audit.add(now, "contact.merge", "contact", survivor_id, detail, *_audit_args(principal))
-        uow.emit(ContactsMerged(merge_id, survivor_id, duplicate_id), now)
+        merge_id, plan, counts = await merge_within(uow, principal, survivor_id, duplicate_id, chosen, now)
         await uow.commit()
         merged = await uow.contacts.get(survivor_id)
     assert merged is not None
     return MergeResult(merge_id, merged, duplicate_id, plan.taken, counts)
+
+
+async def merge_within(
+    uow: UnitOfWork,
+    principal: Principal,
+    survivor_id: int,
+    duplicate_id: int,
+    chosen: Mapping[str, Side],
+    now: datetime,
+    reason: str | None = None,
+) -> tuple[int, MergePlan, dict[str, int]]:
+    """The merge inside the caller's unit of work (a supervisor's request, or a web chat visitor's link):
+    moved, recorded for undo, audited with ``principal`` and ``reason``, announced. The caller checks rights."""
+    await uow.contacts.lock([survivor_id, duplicate_id])
+    survivor = live(await uow.contacts.get(survivor_id), survivor_id)
+    duplicate = await _mergeable_duplicate(uow, duplicate_id)
+    plan = plan_merge(survivor, duplicate, chosen)
+    cleared = {"external_id": None} if duplicate.external_id and plan.changes.get("external_id") else {}
+    moved = {table: await uow.merges.move(table, duplicate_id, survivor_id) for table in MOVED}
+    if cleared:  # the survivor takes the duplicate's external id, which is unique: free it first
+        await uow.contacts.update(duplicate_id, cleared, now)
+    await uow.contacts.update(survivor_id, plan.changes, now)
+    await uow.contacts.set_merged_into(duplicate_id, survivor_id, now)
+    record = MergeRecord(
+        id=0,
+        survivor_id=survivor_id,
+        duplicate_id=duplicate_id,
+        merged_at=now,
+        merged_by=principal.user_id,
+        survivor_before=_json(survivor, plan.changes) | {UPDATED_AT: survivor.updated_at.isoformat()},
+        survivor_after={name: field_to_json(name, value) for name, value in plan.changes.items()},
+        duplicate_before=_json(duplicate, cleared) | {UPDATED_AT: duplicate.updated_at.isoformat()},
+        moved=moved,
+        taken={name: side.value for name, side in plan.taken.items()},
+    )
+    merge_id = await uow.merges.add(record)
+    counts = {table: len(ids) for table, ids in moved.items()}
+    detail: dict[str, object] = {
+        "merge_id": merge_id,
+        "duplicate_id": duplicate_id,
+        "fields": sorted(plan.changes),
+        "moved": counts,
+    }
+    if reason:
+        detail["reason"] = reason
+    await uow.audit.add(now, "contact.merge", "contact", survivor_id, detail, *_audit_args(principal))
+    uow.emit(ContactsMerged(merge_id, survivor_id, duplicate_id), now)
+    return merge_id, plan, counts
 
 
 async def _mergeable_duplicate(uow: UnitOfWork, duplicate_id: int) -> Contact:

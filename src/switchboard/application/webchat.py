@@ -20,6 +20,7 @@ from switchboard.application.conversations import check_reads
 from switchboard.application.delivery import ORDER
 from switchboard.application.errors import ApplicationError, InvalidInput, NotFound, StateConflict, Unavailable
 from switchboard.application.intake import InboundMessage, Sender, receive_message
+from switchboard.application.merges import merge_within
 from switchboard.application.ports.bus import Bus, BusUnavailable, Envelope
 from switchboard.application.ports.files import FileStore
 from switchboard.application.ports.storage import UnitOfWork
@@ -31,6 +32,7 @@ from switchboard.domain.events import ConversationRated, IdentityAdded, MessageS
 from switchboard.domain.identity import Identity, IdentityKind, normalize_email, normalize_phone
 from switchboard.domain.line_settings import line_config
 from switchboard.domain.lines import Line
+from switchboard.domain.merge import MERGED_FIELDS, Side
 from switchboard.domain.operators import Role
 from switchboard.domain.routing.config import InvalidConfig
 from switchboard.domain.source import Source
@@ -219,8 +221,10 @@ async def introduce(services: Services, channel_id: int, visitor_id: str, intro:
 
     A visitor who has not written yet is linked at their first message, by intake. One who already has a
     contact gets the new identities on it; if they belong to another contact and the visitor's own contact
-    is only a visitor (nothing but visitor ids), the visitor joins that contact with their conversations,
-    leads and timeline. A known customer claiming another contact's identity is left to merge suggestions.
+    is only a visitor (nothing but visitor ids: the provisional contact of an anonymous chat), that contact
+    is merged into the known one (conversations, leads, timeline and the visitor id move; the merge is
+    audited and can be undone), so no empty contact is left behind. A known customer claiming another
+    contact's identity is left to merge suggestions.
     """
     now = services.clock.now()
     async with services.uow() as uow:
@@ -248,7 +252,10 @@ async def _link(
     if target != own:
         if not provisional:
             return
-        await uow.webchat.move_contact(own, target)
+        # a merge, not a delete: audited, and undone by a supervisor when the visitor claimed someone else's
+        # phone or email; the known contact keeps every field (the provisional one has only a made-up name)
+        keep = dict.fromkeys(MERGED_FIELDS, Side.SURVIVOR)
+        await merge_within(uow, WIDGET, target, own, keep, now, reason=f"web chat visitor {visitor_id} linked")
         uow.emit(VisitorLinked(target, own, channel.id), now)
     for identity in identities:
         if identity not in owners:
@@ -428,8 +435,15 @@ async def store_file(
 
 
 async def find_file(services: Services, channel_id: int, sha256: str) -> UploadedFile:
+    """A visitor's upload in this chat, or a file an operator sent in it."""
     async with services.uow(read_only=True) as uow:
         found = await uow.webchat.file(channel_id, sha256.lower())
+        if found is None:
+            sent = await uow.uploads.sent_in_channel(channel_id, sha256.lower())
+            if sent is not None:
+                found = UploadedFile(
+                    channel_id, "", sent.sha256, sent.name, sent.content_type, sent.size, sent.created_at
+                )
     if found is None:
         raise NotFound(f"file {sha256} does not exist", field="sha256")
     return found

@@ -64,7 +64,7 @@ _TRANSITIONS: dict[tuple[ConversationStatus, ConversationAction], ConversationSt
     (_S.WAITING, _A.ASSIGN): _S.ASSIGNED,
     (_S.WAITING, _A.RETURN_TO_QUEUE): _S.QUEUED,
     (_S.WAITING, _A.CLOSE): _S.CLOSED,
-    (_S.CLOSED, _A.REOPEN): _S.QUEUED,
+    (_S.CLOSED, _A.REOPEN): _S.NEW,  # new again: routing admits it afresh (hours, welcome rules, stickiness)
 }
 
 OPEN_STATUSES = frozenset(s for s in ConversationStatus if s is not ConversationStatus.CLOSED)

@@ -221,6 +221,17 @@ class OffersWithdrawn(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class OfferMissed(Event):
+    """An offer expired unanswered; ``missed`` is the operator's count in a row (reset by an accept,
+    by going available, and by the auto-pause it may cause)."""
+
+    name: ClassVar[str] = "OfferMissed"
+    conversation_id: int
+    operator_id: int
+    missed: int
+
+
+@dataclass(frozen=True, slots=True)
 class OfferAccepted(Event):
     name: ClassVar[str] = "OfferAccepted"
     conversation_id: int
@@ -289,12 +300,27 @@ class NoteAdded(Event):
     assignee_id: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class ReplyMovedChannel(Event):
+    """An operator answered a conversation's customer in another channel: the reply lives in ``conversation_id``."""
+
+    name: ClassVar[str] = "ReplyMovedChannel"
+    from_conversation_id: int
+    conversation_id: int
+    channel_id: int
+    message_id: int
+    operator_id: int | None
+    created: bool  # a new conversation was opened in that channel (else the open one was reused)
+
+
 for _cls in (
     NoteAdded,
+    ReplyMovedChannel,
     OperatorStatusChanged,
     ConversationQueued,
     OfferMade,
     OffersWithdrawn,
+    OfferMissed,
     OfferAccepted,
     OfferDeclined,
     ConversationPicked,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 import phonenumbers
 
@@ -39,8 +40,9 @@ _DOMAIN_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _MAX_ID_LENGTH = 255
 
 
+@lru_cache(maxsize=8192)  # parsing is the costliest step of intake's check; returning senders repeat
 def normalize_phone(raw: str, default_region: str) -> str:
-    """Return the phone in E.164, or raise InvalidIdentity naming why."""
+    """Return the phone in E.164, or raise InvalidIdentity naming why (refusals are not cached)."""
     text = raw.strip()
     if not text:
         raise InvalidIdentity("phone is empty", field="phone")

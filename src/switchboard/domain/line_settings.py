@@ -25,6 +25,7 @@ from switchboard.domain.routing.config import (
 from switchboard.domain.routing.model import Mode
 from switchboard.domain.routing.split import SplitRule
 from switchboard.domain.voice.callbacks import MAX_SLA_S, MIN_SLA_S
+from switchboard.domain.voice.settings import voicemail_uri_problem
 
 E = TypeVar("E", Mode, Overflow, OffHours, Welcome)
 
@@ -44,6 +45,7 @@ KNOWN = frozenset(
         "dnis_priority",
         "ivr",
         "callback_sla_s",
+        "voicemail_uri",
         "service_level_s",
     }
 )
@@ -146,6 +148,9 @@ def _voice_problems(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
         isinstance(sla, int | float) and not isinstance(sla, bool) and MIN_SLA_S <= sla <= MAX_SLA_S
     ):
         found.append(("routing.callback_sla_s", f"must be a number of seconds from {MIN_SLA_S} to {MAX_SLA_S}"))
+    voicemail = settings.get("voicemail_uri")
+    if voicemail is not None and (problem := voicemail_uri_problem(voicemail)) is not None:
+        found.append(("routing.voicemail_uri", problem))
     return found
 
 

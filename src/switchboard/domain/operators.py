@@ -30,6 +30,7 @@ class User:
     capacity: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_CAPACITY))
     max_total: int = 10
     status: str = "offline"
+    missed_offers: int = 0  # offers let expire in a row; reset by an accept, going available, or auto-pause
 
 
 def validate_capacity(capacity: dict[str, int], max_total: int) -> list[str]:

@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 
 from switchboard.application.access import Principal
 from switchboard.application.auth import authenticate
+from switchboard.application.context import Services
 from switchboard.application.errors import Forbidden, Unauthenticated
 from switchboard.domain.operators import Role
 from switchboard.web.runtime import Runtime
@@ -70,14 +71,18 @@ async def current_principal(request: Request) -> Principal:
     if token is None:
         raise Unauthenticated("sign in or send an API token")
     request_id = getattr(request.state, "request_id", None)
-    principals: PrincipalCache = request.app.state.principals
-    known = principals.get(token)
-    if known is None:
-        known = await authenticate(container(request).services, token)
-        principals.put(token, known)
-    principal = replace(known, request_id=request_id)
+    principal = await principal_of(token, request_id, request.app.state.principals, container(request).services)
     request.state.principal = principal
     return principal
+
+
+async def principal_of(token: str, request_id: str | None, principals: PrincipalCache, services: Services) -> Principal:
+    """Who ``token`` belongs to (from the cache when it is fresh), stamped with the request's id."""
+    known = principals.get(token)
+    if known is None:
+        known = await authenticate(services, token)
+        principals.put(token, known)
+    return replace(known, request_id=request_id)
 
 
 def allow(*roles: Role) -> dict[str, Any]:

@@ -11,11 +11,13 @@ from switchboard import __version__
 from switchboard.application.routing.commands import sign_out_disconnected
 from switchboard.web import problems, spa
 from switchboard.web.access import PrincipalCache
+from switchboard.web.inbound_path import InboundPath
 from switchboard.web.middleware import RequestContext
 from switchboard.web.realtime import Hub
 from switchboard.web.realtime import router as ws_router
 from switchboard.web.routes import (
     admin,
+    attachments,
     auth,
     channels,
     contacts,
@@ -39,8 +41,9 @@ from switchboard.web.visitors import VisitorHub
 API = "/api/v1"
 
 
-def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
-    """``manage_lifecycle`` False lets a test own the container's start and stop."""
+def create_app(container: Runtime, *, manage_lifecycle: bool = True, inbound_path: bool = True) -> FastAPI:
+    """``manage_lifecycle`` False lets a test own the container's start and stop; ``inbound_path``
+    False leaves ``POST /inbound`` to its FastAPI route alone (the tests compare the two)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,6 +55,7 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
             container.settings.disconnect_grace_seconds,
         )
         await hub.start()
+        container.database.on_events(hub.committed_here)
         app.state.hub = hub
         app.state.visitors = VisitorHub(container.services, container.bus, container.queue_position)
         await app.state.visitors.start()
@@ -59,6 +63,7 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
             yield
         finally:
             await app.state.visitors.stop()
+            container.database.off_events(hub.committed_here)
             await hub.stop()
             if manage_lifecycle:
                 await container.stop()
@@ -83,6 +88,7 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
         imports.router,
         contacts.router,
         conversations.router,
+        attachments.router,
         routing.router,
         admin.router,
         channels.router,
@@ -99,5 +105,7 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(webchat.router)
     app.include_router(demo.router)
     spa.install(app)
+    if inbound_path:
+        app.add_middleware(InboundPath, path=f"{API}/inbound")  # inside RequestContext: ids, metrics, log, limit
     app.add_middleware(RequestContext, body_limit=container.settings.body_limit_bytes)
     return app

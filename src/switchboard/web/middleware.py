@@ -74,18 +74,21 @@ class RequestContext:
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await self.app(scope, limited_receive, tracking_send)
-            finally:
-                self._record(scope, status["code"], started, request_id)
+        # bind and reset by token: ``bound_contextvars`` copies the whole context twice per request
+        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)
+            self._record(scope, status["code"], started, request_id)
 
     @staticmethod
     def _record(scope: Scope, status: int, started: float, request_id: str) -> None:
         elapsed = time.perf_counter() - started
         template = route_template(scope)
-        REQUESTS.labels(scope["method"], template, str(status)).inc()
-        LATENCY.labels(scope["method"], template).observe(elapsed)
+        count, latency = _series(scope["method"], template, status)
+        count.inc()
+        latency.observe(elapsed)
         if template not in ("/healthz", "/metrics"):
             log.info(
                 "request",
@@ -98,6 +101,16 @@ class RequestContext:
 
 
 API_PREFIX = "/api/v1"
+_SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+def _series(method: str, template: str, status: int) -> tuple[Any, Any]:
+    """The request counter and latency histogram of one label set, looked up once (``labels()`` locks)."""
+    key = (method, template, status)
+    series = _SERIES.get(key)
+    if series is None:
+        series = _SERIES[key] = (REQUESTS.labels(method, template, str(status)), LATENCY.labels(method, template))
+    return series
 
 
 def route_template(scope: Scope) -> str:

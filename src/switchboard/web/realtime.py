@@ -33,6 +33,7 @@ router = APIRouter()
 PERSONAL_KEYS = ("assignee_id", "operator_id", "previous_operator_id", "author_id")
 REPLAY_PAGE = 500
 QUEUE_LIMIT = 10_000
+POPPED_LIMIT = 1_000
 
 
 def concerns(principal: Principal, envelope: Envelope) -> bool:
@@ -48,15 +49,22 @@ def concerns(principal: Principal, envelope: Envelope) -> bool:
 
 def frame(envelope: Envelope) -> str:
     """Live-only notices (a visitor typing) have event id 0 and no ``id``: they are never replayed."""
-    body: dict[str, Any] = {"id": envelope.sequence} if envelope.sequence > 0 else {}
+    body: dict[str, Any] = {"id": envelope.sequence, "event_id": envelope.event_id} if envelope.sequence > 0 else {}
     body.update(event=envelope.name, occurred_at=envelope.occurred_at.isoformat(), data=envelope.payload)
     return json.dumps(body)
+
+
+@dataclass(frozen=True, slots=True)
+class PopNow:
+    """A ringing event committed by this very process: pop the card before the relay brings the event."""
+
+    envelope: Envelope
 
 
 @dataclass(eq=False)
 class Client:
     principal: Principal
-    queue: asyncio.Queue[Envelope] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    queue: asyncio.Queue[Envelope | PopNow] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
 
 
 class Hub:
@@ -93,6 +101,16 @@ class Hub:
                     client.queue.put_nowait(envelope)
                 except asyncio.QueueFull:
                     log.warning("ws.client_too_slow", user_id=client.principal.user_id)
+
+    def committed_here(self, envelopes: list[Envelope]) -> None:
+        """Events this process just committed: a ringing operator connected here gets the card at once."""
+        for envelope in envelopes:
+            if envelope.name != "CallRinging":
+                continue
+            for client in list(self._clients):
+                if client.principal.user_id == envelope.payload.get("operator_id"):
+                    with contextlib.suppress(asyncio.QueueFull):
+                        client.queue.put_nowait(PopNow(envelope))
 
     def join(self, principal: Principal) -> Client:
         client = Client(principal)
@@ -186,19 +204,32 @@ async def events(websocket: WebSocket) -> None:
 
 async def _pump(websocket: WebSocket, client: Client, replayed: int) -> None:
     """Live events after the replay; the relay publishes in number order, so a number at or below
-    the last one sent is a copy (already replayed, or published again) and is skipped."""
+    the last one sent is a copy (already replayed, or published again) and is skipped. A ringing
+    event's card goes out once, whichever path brings it first (this server's fast path or the relay)."""
     last = replayed
+    popped: dict[int, None] = {}  # ringing events whose card went out, oldest first
+
+    async def pop_once(envelope: Envelope) -> None:
+        if envelope.event_id in popped:
+            return
+        popped[envelope.event_id] = None
+        if len(popped) > POPPED_LIMIT:
+            del popped[next(iter(popped))]
+        await screen_pops.after(websocket, client.principal, envelope)
 
     async def outgoing() -> None:
         nonlocal last
         while True:
-            envelope = await client.queue.get()
-            if envelope.sequence:
-                if envelope.sequence <= last:
+            item = await client.queue.get()
+            if isinstance(item, PopNow):
+                await pop_once(item.envelope)
+                continue
+            if item.sequence:
+                if item.sequence <= last:
                     continue
-                last = envelope.sequence
-            await websocket.send_text(frame(envelope))
-            await screen_pops.after(websocket, client.principal, envelope)
+                last = item.sequence
+            await websocket.send_text(frame(item))
+            await pop_once(item)
 
     async def incoming() -> None:
         while True:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from switchboard.application.context import Services
-from switchboard.application.ports.bus import Bus
+from switchboard.application.ports.bus import Bus, Envelope
 from switchboard.application.ports.storage import OutboxStore
 from switchboard.application.voice import CallControl
 from switchboard.config import Settings
@@ -13,6 +14,8 @@ from switchboard.config import Settings
 
 class Pingable(Protocol):
     async def ping(self) -> bool: ...
+    def on_events(self, callback: Callable[[list[Envelope]], None]) -> None: ...
+    def off_events(self, callback: Callable[[list[Envelope]], None]) -> None: ...
 
 
 class Runtime(Protocol):

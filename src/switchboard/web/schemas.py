@@ -52,6 +52,7 @@ class UserOut(BaseModel):
     capacity: dict[str, int]
     max_total: int
     status: str
+    missed_offers: int = Field(0, description="offers let expire in a row (reset by an accept or going available)")
 
     @classmethod
     def of(cls, user: User) -> UserOut:
@@ -66,6 +67,7 @@ class UserOut(BaseModel):
             capacity=user.capacity,
             max_total=user.max_total,
             status=user.status,
+            missed_offers=user.missed_offers,
         )
 
 
@@ -405,6 +407,12 @@ class ReplyIn(Strict):
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
     template: TemplateIn | None = Field(
         default=None, description="an approved template (WhatsApp outside its 24-hour window)"
+    )
+    upload_ids: list[BodyId] = Field(
+        default_factory=list, max_length=20, description="files uploaded with POST .../uploads, sent with the reply"
+    )
+    channel_id: BodyId | None = Field(
+        default=None, description="answer in another channel of the customer (see .../reply-channels)"
     )
 
 

@@ -29,4 +29,4 @@ async def after(websocket: WebSocket, principal: Principal, envelope: Envelope) 
         log.info("ws.screen_pop_skipped", reason=error.detail)
         return
     data = ScreenPopOut.of(pop).model_dump(mode="json")
-    await websocket.send_text(json.dumps({"event": "ScreenPop", "for_event": envelope.sequence, "data": data}))
+    await websocket.send_text(json.dumps({"event": "ScreenPop", "for_event": envelope.event_id, "data": data}))

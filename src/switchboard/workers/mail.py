@@ -47,16 +47,24 @@ def imap_settings(channel: Channel, secrets: Mapping[str, str]) -> ImapSettings 
 
 class MailWorker:
     def __init__(
-        self, services: Services, host: str, port: int, files_dir: str, *, refresh_seconds: float = 30.0
+        self,
+        services: Services,
+        host: str,
+        port: int,
+        files_dir: str,
+        *,
+        refresh_seconds: float = 30.0,
+        reply_secret: bytes | None = None,
     ) -> None:
         self._services = services
         self._host, self._port = host, port
-        self._channels = EmailChannels(services.default_region)
+        self._channels = EmailChannels(services.default_region, reply_secret)
         self._inbound = EmailInbound(
             services,
             LocalFileStore(files_dir),
             self._channels.channel_for,
             fax_gateway_for=self._channels.fax_gateway_for,
+            tokens_for=self._channels.tokens_for,
         )
         self._refresh_seconds = refresh_seconds
         self.server: SmtpServer | None = None

@@ -21,7 +21,7 @@ from switchboard.adapters.email.compose import (
 from switchboard.adapters.email.errors import ComposeError
 from switchboard.adapters.email.model import Address, AttachmentLimits
 from switchboard.adapters.email.parse import parse_message
-from switchboard.adapters.email.threads import ReplyTokens, thread_key
+from switchboard.adapters.email.threads import ReplyTokens, thread_hint
 from tests.adapters.email import mails
 
 WHEN = datetime(2024, 3, 4, 12, 0, tzinfo=UTC)
@@ -63,7 +63,8 @@ def test_reply_is_threaded_signed_and_has_plain_html_and_attachment() -> None:
         ("label.pdf", "application/pdf", b"%PDF-1.4 label")
     ]
     # And the customer's next reply to it threads back by the token even without threading headers
-    assert thread_key(back, lambda ids: None, envelope_recipients=[str(msg["Reply-To"])], tokens=TOKENS) == 12
+    hint = thread_hint(back, TOKENS, [str(msg["Reply-To"])])
+    assert hint is not None and hint.conversation_id == 12
 
 
 def test_automatic_messages_say_so() -> None:

@@ -156,3 +156,41 @@ async def test_a_wrong_password_is_a_clear_error(dovecot: Dovecot) -> None:
     poller = ImapPoller(_settings(dovecot, "agent6", password="wrong"), Inbox().on_message)
     with pytest.raises(ImapError, match="LOGIN failed: NO"):
         await poller.poll_once()
+
+
+@pytest.mark.parametrize("waiting", [0, 1], ids=["empty mailbox", "one unseen mail"])
+async def test_mail_arriving_between_the_search_and_idle_does_not_wait_for_the_next_round(
+    dovecot: Dovecot, waiting: int
+) -> None:
+    # given a mailbox (empty, or with one unseen mail the first round hands over) and a poller whose
+    # poll interval and IDLE timeout are far longer than the test
+    user = f"agent{7 + waiting}"
+    for n in range(waiting):
+        await dovecot.deliver(user, _mail(f"waiting-{n}@example.com"))
+    inbox = Inbox()
+    delivered_in_gap = asyncio.Event()
+
+    async def deliver_once_after_the_first_search() -> None:
+        if not delivered_in_gap.is_set():
+            delivered_in_gap.set()
+            await dovecot.deliver(user, _mail("in-the-gap@example.com"))
+
+    settings = _settings(dovecot, user, idle_timeout_seconds=600.0)
+    poller = ImapPoller(settings, inbox.on_message, after_search=deliver_once_after_the_first_search)
+    task = asyncio.create_task(poller.run())
+    try:
+        # when a mail lands right after the first SEARCH, before the poller goes IDLE
+        await asyncio.wait_for(delivered_in_gap.wait(), 10)
+
+        # then it is handed over without waiting for another round
+        async def handed_over() -> None:
+            while len(inbox.received) < waiting + 1:
+                inbox.arrived.clear()
+                await inbox.arrived.wait()
+
+        await asyncio.wait_for(handed_over(), 10)
+    finally:
+        poller.stop()
+        await asyncio.wait_for(task, 10)
+    expected = [_mail(f"waiting-{n}@example.com") for n in range(waiting)] + [_mail("in-the-gap@example.com")]
+    assert [raw for raw, _, _ in inbox.received] == expected

@@ -1,4 +1,4 @@
-"""Threading: signed reply tokens and thread_key."""
+"""Threading: signed reply tokens and the thread hint an inbound mail carries."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ from switchboard.adapters.email.model import AttachmentLimits
 from switchboard.adapters.email.parse import parse_message
 from switchboard.adapters.email.threads import (
     ReplyTokens,
+    channel_tokens,
     conversation_from_address,
     referenced_ids,
     reply_address,
-    thread_key,
+    reply_secret,
+    thread_hint,
 )
+from switchboard.application.inbound import ThreadHint
 from tests.adapters.email import mails
 
 SECRET = "a-secret-of-at-least-16-bytes"
@@ -57,32 +60,43 @@ def test_short_secrets_and_bad_ids_are_refused() -> None:
         reply_address("support@desk.example", 0, SECRET)
 
 
-def test_thread_key_asks_in_reply_to_first_then_references_newest_first() -> None:
+def test_the_hint_lists_in_reply_to_first_then_references_newest_first() -> None:
     parsed = parse_message(
         mails.plain("hi", headers="In-Reply-To: <c@d>\nReferences: <a@d> <b@d> <c@d>\n"), limits=AttachmentLimits()
     )
-    asked: list[list[str]] = []
-
-    def known(ids: list[str]) -> int | None:
-        asked.append(ids)
-        return 41
-
     assert referenced_ids(parsed) == ["c@d", "b@d", "a@d"]
-    assert thread_key(parsed, known, tokens=TOKENS) == 41
-    assert asked == [["c@d", "b@d", "a@d"]]
+    assert thread_hint(parsed, TOKENS) == ThreadHint(("c@d", "b@d", "a@d"), None)
 
 
-def test_thread_key_falls_back_to_the_reply_token_when_ids_are_unknown() -> None:
+def test_the_hint_carries_the_verified_reply_token_beside_the_ids() -> None:
     token_address = TOKENS.address(55)
     raw = mails.plain("hi", headers="In-Reply-To: <lost@elsewhere>\n").replace(
         b"To: support@desk.example", f"To: Support <{token_address}>".encode()
     )
     parsed = parse_message(raw, limits=AttachmentLimits())
-    assert thread_key(parsed, lambda ids: None, tokens=TOKENS) == 55
-    assert thread_key(parsed, lambda ids: None) is None
+    assert thread_hint(parsed, TOKENS) == ThreadHint(("lost@elsewhere",), 55)
+    assert thread_hint(parsed) == ThreadHint(("lost@elsewhere",), None)  # the channel has tokens switched off
 
 
-def test_thread_key_finds_the_token_in_the_envelope_recipients() -> None:
+def test_the_hint_finds_the_token_in_the_envelope_recipients() -> None:
     parsed = parse_message(mails.plain("hi"), limits=AttachmentLimits())
-    assert thread_key(parsed, lambda ids: 9, tokens=TOKENS, envelope_recipients=[TOKENS.address(77)]) == 77
-    assert thread_key(parsed, lambda ids: None, tokens=TOKENS) is None
+    assert thread_hint(parsed, TOKENS, [TOKENS.address(77)]) == ThreadHint((), 77)
+    assert thread_hint(parsed, TOKENS) is None
+
+
+def test_a_forged_token_names_nothing_and_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    forged = "support+c77." + "0" * 10 + "@desk.example"
+    parsed = parse_message(mails.plain("hi"), limits=AttachmentLimits())
+    assert thread_hint(parsed, TOKENS, [forged, "support+sales@desk.example"]) is None
+    assert [r.getMessage() for r in caplog.records] == [
+        f"email.forged_reply_token {forged} in mail from ann@example.com"
+    ]
+
+
+def test_channel_tokens_are_on_by_default_and_can_be_switched_off() -> None:
+    secret = reply_secret("x" * 32)
+    assert secret != reply_secret("y" * 32)
+    on = channel_tokens({"addresses": ["support@desk.example"], "from_address": "noreply@desk.example"}, secret)
+    assert on == ReplyTokens("support@desk.example", secret)
+    assert channel_tokens({"addresses": ["support@desk.example"], "reply_token": False}, secret) is None
+    assert channel_tokens({"addresses": ["support@desk.example"]}, None) is None

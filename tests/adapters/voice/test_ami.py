@@ -49,7 +49,7 @@ def extra_settings(manager: FakeManager) -> dict[str, object]:
 @pytest.fixture
 async def channel_id(app_client: httpx.AsyncClient, desk: Desk, container: Container, manager: FakeManager) -> int:
     line = await vip_line(app_client, desk)
-    made = await phone_channel(app_client, desk, ivr=tree(line), originate_url="https://pbx.test/unused-with-ami")
+    made = await phone_channel(app_client, desk, ivr=tree(line))  # no originate_url: AMI places the calls
     await settle(container)
     await manager.logged_in()
     return made
@@ -278,3 +278,27 @@ async def test_an_originate_that_fails_after_the_wait_ends_the_outbound_call(
     await until(lambda: status(app_client, desk, dialled.json()["id"], "ended"))
     kept = await record(app_client, desk, dialled.json()["id"])
     assert (kept["disposition"], kept["answered_at"], kept["talk_s"]) == ("missed", None, None)
+
+
+async def test_a_channel_set_up_with_a_placeholder_originate_url_still_dials_through_ami(
+    app_client: httpx.AsyncClient, desk: Desk, container: Container, manager: FakeManager, channel_id: int
+) -> None:
+    # given the channel as set up before AMI needed no URL (a placeholder nobody listens at)
+    edited = await app_client.patch(
+        f"/api/v1/channels/{channel_id}",
+        headers=desk.as_("admin"),
+        json={
+            "settings": {"numbers": ["+74950000000"], "secret": "********", "originate_url": "https://127.0.0.1:9/x"}
+        },
+    )
+    assert edited.status_code == 200, edited.text
+    await go(app_client, desk, "operator")
+    await settle(container)
+    # when olga clicks "call"
+    dialled = await app_client.post(
+        "/api/v1/voice/calls", headers=desk.as_("operator"), json={"number": "+79163334455"}
+    )
+    # then the call went out through AMI, not to the URL
+    assert dialled.status_code == 201, dialled.text
+    sent = [a for a in manager.actions if a.get("Action") == "Originate"]
+    assert [a["ChannelId"] for a in sent] == [dialled.json()["pbx_call_id"]]

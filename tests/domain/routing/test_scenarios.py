@@ -13,6 +13,7 @@ from switchboard.domain.routing.decisions import (
     Assign,
     AutoPause,
     CloseConversation,
+    CountMissed,
     Ignored,
     KeepWaiting,
     MoveToLine,
@@ -76,7 +77,8 @@ def test_strict_order_forwards_after_the_one_minute_timeout() -> None:
     assert floor.offered_to(first) == [("c1", ("first",))]
     assert floor.now == start + 60
     assert expired[0] == WithdrawOffers("c1", ("first",), "expired")
-    assert expired[1] == Offer("c1", "sales", "chat", ("second",), start + 120)
+    assert expired[1] == CountMissed("first", "c1", 1)
+    assert expired[2] == Offer("c1", "sales", "chat", ("second",), start + 120)
 
 
 def test_strict_order_wraps_around_to_the_top() -> None:

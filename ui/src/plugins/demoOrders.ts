@@ -16,6 +16,18 @@ const STATUS: Record<string, Record<string, string>> = {
   en: { new: 'new', paid: 'paid', shipped: 'shipped', delivered: 'delivered', returned: 'returned' },
 }
 
+// building a currency formatter costs more than the whole table: one per locale and currency
+const formatters = new Map<string, Intl.NumberFormat>()
+function money(locale: string, currency: string): Intl.NumberFormat {
+  const key = `${locale}:${currency}`
+  let found = formatters.get(key)
+  if (!found) {
+    found = new Intl.NumberFormat(locale, { style: 'currency', currency, maximumFractionDigits: 0 })
+    formatters.set(key, found)
+  }
+  return found
+}
+
 const demoOrders: DeskPlugin<Order[]> = {
   title: { ru: 'Заказы (демо)', en: 'Orders (demo)' },
   load: (contact, context) => context.get<Order[]>(`/integrations/demo/contacts/${contact.id}/orders`),
@@ -29,10 +41,9 @@ const demoOrders: DeskPlugin<Order[]> = {
     table.className = 'mini'
     for (const order of orders) {
       const row = table.insertRow()
-      const money = new Intl.NumberFormat(context.locale, { style: 'currency', currency: order.currency, maximumFractionDigits: 0 })
       row.insertCell().textContent = `№${order.number}`
       row.insertCell().textContent = order.item
-      row.insertCell().textContent = money.format(Number(order.total))
+      row.insertCell().textContent = money(context.locale, order.currency).format(Number(order.total))
       const state = row.insertCell()
       state.innerHTML = `<span class="tag tag-${order.status}"></span>`
       state.firstElementChild!.textContent = words[order.status] ?? order.status

@@ -10,6 +10,7 @@ import { live } from '../live'
 import { preload, forget } from '../plugins/registry'
 import { me } from '../session'
 import { CUSTOMER_TYPING_SHOWN_MS } from '../typing'
+import { clock } from '../format'
 import type {
   Canned,
   Channel,
@@ -63,6 +64,17 @@ export const desk = reactive({
 })
 
 const PAGE = 200
+const HEAD = 20 // messages per conversation warmed in the background: a screenful; older ones load on scroll
+const FIRST_HEADS = 10 // the top of the list comes first, in a small request; then the rest
+const HEADS_PER_REQUEST = 50
+
+interface Head {
+  conversation: Conversation
+  contact: Contact | null // null when the contact was merged away: GET /contacts/{id} follows the merge
+  messages: Message[] // newest first
+  notes: Note[]
+  complete: boolean
+}
 const pluginContext = { get: <T>(path: string) => get<T>(path), get locale() { return locale.value } }
 let unsubscribe: (() => void)[] = []
 let poller: number | undefined
@@ -105,6 +117,22 @@ export async function startDesk(): Promise<void> {
   poller = window.setInterval(() => {
     if (desk.status === 'available' && !document.hidden) void refreshOffers()
   }, OFFER_POLL_MS)
+  // the conversations in hand do not wait for the catalogs: their heads go out one round trip sooner
+  await Promise.all([loadCatalogs(), resync()])
+  warmFormatters()
+}
+
+/** The first date formatted in a locale loads its data (tens of ms): done while idle, not on the first open. */
+function warmFormatters(): void {
+  const idle = window.requestIdleCallback ?? ((run: () => void) => window.setTimeout(run, 200))
+  idle(() => {
+    const now = Date.now()
+    clock(new Date(now).toISOString(), locale.value)
+    clock(new Date(now - 2 * 86_400_000).toISOString(), locale.value)
+  })
+}
+
+async function loadCatalogs(): Promise<void> {
   const [lines, channels, statuses, canned, people] = await Promise.all([
     get<Line[]>('/lines'),
     get<Channel[]>('/channels'),
@@ -117,7 +145,6 @@ export async function startDesk(): Promise<void> {
   people.forEach((p) => (desk.people[p.id] = p))
   desk.statuses = statuses
   desk.canned = canned
-  await resync()
 }
 
 export function stopDesk(): void {
@@ -141,7 +168,7 @@ async function resync(): Promise<void> {
     get<Offer[]>('/me/offers'),
     get<Conversation[]>('/conversations' + query({ assignee_id: me.value.id, limit: 200 })),
   ])
-  for (const c of conversations.filter((c) => c.status !== 'closed').reverse()) adopt(c)
+  for (const c of conversations.filter((c) => c.status !== 'closed').reverse()) adopt(c, held(c.id)?.contact ?? null)
   const open = new Set(conversations.filter((c) => c.status !== 'closed').map((c) => c.id))
   desk.open = desk.open.filter((c) => open.has(c.conversation.id))
   desk.offers = desk.offers.filter((o) => offers.some((x) => x.conversation_id === o.conversation_id))
@@ -149,16 +176,60 @@ async function resync(): Promise<void> {
   void warm()
 }
 
-/** Fetch what the operator will open next in the background, two at a time, so switching never waits. */
-async function warm(): Promise<void> {
-  const queue = desk.open.map((c) => c.conversation.id).filter((id) => !desk.messages[id])
-  const worker = async () => {
-    for (let id = queue.shift(); id !== undefined; id = queue.shift()) await loadConversation(id).catch(() => undefined)
-  }
-  await Promise.all([worker(), worker()])
+const warming = new Map<number, Promise<void>>() // conversation id -> the heads request bringing it
+
+function cold(id: number): boolean {
+  return (!desk.messages[id] || !desk.notes[id] || !held(id)?.contact) && !warming.has(id)
 }
 
-function adopt(conversation: Conversation): InHand {
+/**
+ * Fetch every conversation in hand (card, newest messages, notes) in the background, a few requests in all,
+ * the top of the list first, so that switching to any of them is only a re-render.
+ */
+async function warm(): Promise<void> {
+  const ids = desk.open.map((c) => c.conversation.id).filter(cold) // each once: a failed or left-out one is not retried
+  for (let start = 0, size = FIRST_HEADS; start < ids.length; start += size, size = HEADS_PER_REQUEST) {
+    const chunk = ids.slice(start, start + size).filter(cold) // less what a click fetched meanwhile
+    if (chunk.length) await warmHeads(chunk)
+  }
+}
+
+/** One request for several conversations' heads; a switch to one of them meanwhile waits for it, not a second fetch. */
+function warmHeads(ids: number[]): Promise<void> {
+  const pending: Promise<void> = fetchHeads(ids)
+    .then(() => undefined, () => undefined)
+    .finally(() => ids.forEach((id) => warming.get(id) === pending && warming.delete(id)))
+  for (const id of ids) warming.set(id, pending)
+  return pending
+}
+
+async function fetchHeads(ids: number[]): Promise<Head[]> {
+  const heads = await get<Head[]>(`/desk/heads${query({ ids: ids.join(','), limit: HEAD })}`)
+  for (const head of heads) keep(head)
+  return heads
+}
+
+/** A head into the desk; whatever arrived meanwhile (a live message, a note, a card edit) is kept. */
+function keep(head: Head): void {
+  const id = head.conversation.id
+  if (desk.messages[id]) merge(id, head.messages)
+  else {
+    desk.messages[id] = [...head.messages].reverse()
+    desk.complete[id] = head.complete
+  }
+  desk.notes[id] ??= head.notes
+  const entry = held(id)
+  if (!entry || entry.contact) return
+  if (head.contact) entry.contact = head.contact
+  else void get<Contact>(`/contacts/${head.conversation.contact_id}`).then((c) => (entry.contact = c))
+}
+
+/** Hovering or focusing a conversation in the list: fetch it now if the background has not yet. */
+export function prefetchConversation(conversationId: number): void {
+  if (cold(conversationId)) void warmHeads([conversationId])
+}
+
+function adopt(conversation: Conversation, contact?: Contact | null): InHand {
   let entry = held(conversation.id)
   if (entry) {
     entry.conversation = conversation
@@ -172,7 +243,9 @@ function adopt(conversation: Conversation): InHand {
     preview: '',
   }) as InHand
   desk.open.push(entry)
-  void get<Contact>(`/contacts/${conversation.contact_id}`).then((c) => (entry!.contact = c))
+  // the heads bring the card of conversations found at start; one assigned later brings its own
+  if (contact !== undefined) entry.contact = contact
+  else if (!warming.has(conversation.id)) void get<Contact>(`/contacts/${conversation.contact_id}`).then((c) => (entry!.contact = c))
   return entry
 }
 
@@ -181,24 +254,24 @@ function ring(offer: Offer, loud: boolean): void {
   const ringing = reactive({ ...offer, since: Date.now(), conversation: null, contact: null, preview: '' }) as Ringing
   desk.offers.push(ringing)
   if (loud) {
-    chime()
-    notify(t('offer.notification'), desk.lines[offer.line_id]?.name ?? '', () => void accept(offer.conversation_id))
+    // after the card is on screen: the first chime starts the audio device, which takes a while
+    window.setTimeout(() => {
+      chime()
+      notify(t('offer.notification'), desk.lines[offer.line_id]?.name ?? '', () => void accept(offer.conversation_id))
+    }, 0)
   }
-  void prefetch(ringing)
+  void prefetch(ringing).catch(() => undefined)
 }
 
-/** While the offer rings: the conversation, the customer's card, the last messages and the plug-ins' data. */
+/** While the offer rings, in one request: the conversation, the customer's card, the last messages, the notes;
+ * then the plug-ins' data. */
 async function prefetch(ringing: Ringing): Promise<void> {
-  const conversation = await get<Conversation>(`/conversations/${ringing.conversation_id}`)
-  ringing.conversation = conversation
-  const [contact, messages] = await Promise.all([
-    get<Contact>(`/contacts/${conversation.contact_id}`),
-    get<Message[]>(`/conversations/${conversation.id}/messages?limit=${PAGE}`),
-  ])
+  const [head] = await fetchHeads([ringing.conversation_id])
+  if (!head) return
+  ringing.conversation = head.conversation
+  const contact = head.contact ?? (await get<Contact>(`/contacts/${head.conversation.contact_id}`))
   ringing.contact = contact
-  desk.messages[conversation.id] = messages.reverse()
-  desk.complete[conversation.id] = messages.length < PAGE
-  ringing.preview = messages.filter((m) => m.direction === 'in').at(-1)?.text ?? ''
+  ringing.preview = head.messages.find((m) => m.direction === 'in')?.text ?? ''
   preload(contact, pluginContext)
 }
 
@@ -242,7 +315,14 @@ function onAssigned(event: LiveEvent): void {
   if (from === me.value?.id && to !== me.value?.id) return release(id)
   if (to !== me.value?.id) return
   dropOffer(id)
-  if (!held(id)) void get<Conversation>(`/conversations/${id}`).then((c) => adopt(c))
+  if (!held(id)) void adoptById(id).catch(() => undefined)
+}
+
+/** A conversation that became the operator's: its head in one request, the card included. */
+async function adoptById(id: number): Promise<void> {
+  const [head] = await fetchHeads([id])
+  if (head && !held(id)) adopt(head.conversation, head.contact)
+  if (head) keep(head)
 }
 
 const typingTimers = new Map<number, number>()
@@ -330,6 +410,10 @@ export function activate(conversationId: number | null): void {
 }
 
 export async function loadConversation(conversationId: number): Promise<void> {
+  if (!desk.messages[conversationId] || !desk.notes[conversationId]) {
+    await (warming.get(conversationId) ?? warmHeads([conversationId]))
+  }
+  // what the heads left out (a conversation this operator only reads as a colleague's) the old way
   if (!desk.messages[conversationId]) {
     const messages = await get<Message[]>(`/conversations/${conversationId}/messages?limit=${PAGE}`)
     desk.messages[conversationId] = messages.reverse()
@@ -352,14 +436,36 @@ async function refreshNotes(conversationId: number, force = false): Promise<void
   desk.notes[conversationId] = await get<Note[]>(`/conversations/${conversationId}/notes`)
 }
 
-export async function reply(conversationId: number, text: string, attachments: Message['attachments'] = []): Promise<void> {
-  const message = await post<Message>(`/conversations/${conversationId}/replies`, { text, attachments })
+/** Where a reply goes besides its text: uploaded files by id, and another channel of the customer. */
+export interface ReplyExtras {
+  upload_ids?: number[]
+  channel_id?: number | null
+}
+
+/**
+ * Send a reply; returns the stored message. Sent in another channel, it lives in that channel's
+ * conversation (which the desk adopts from ConversationAssigned); this conversation gets a note.
+ */
+export async function reply(
+  conversationId: number,
+  text: string,
+  attachments: Message['attachments'] = [],
+  extras: ReplyExtras = {},
+): Promise<Message> {
+  const message = await post<Message>(`/conversations/${conversationId}/replies`, { text, attachments, ...extras })
+  const target = message.conversation_id
+  if (target !== conversationId) {
+    if (desk.messages[target]) desk.messages[target] = [...desk.messages[target]!, message]
+    await refreshNotes(conversationId, true)
+    return message
+  }
   desk.messages[conversationId] = [...(desk.messages[conversationId] ?? []), message]
   const entry = held(conversationId)
   if (entry) {
     entry.waitingSince = null
     entry.conversation.status = 'waiting'
   }
+  return message
 }
 
 export async function addNote(conversationId: number, text: string): Promise<void> {

@@ -38,6 +38,7 @@ import uuid
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from switchboard.application.ports.bus import BusUnavailable, Envelope, Handler
 
@@ -46,6 +47,7 @@ from .wire import check_max_attempts, check_queue_name, check_topics, decode, en
 log = logging.getLogger(__name__)
 
 
+@lru_cache(maxsize=4096)  # few patterns, few event names; every envelope asks every queue
 def topic_matches(pattern: str, routing_key: str) -> bool:
     """AMQP topic matching: ``*`` is exactly one word, ``#`` is zero or more words."""
     words = routing_key.split(".")

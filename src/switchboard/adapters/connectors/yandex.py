@@ -83,6 +83,7 @@ API_BASE = "https://botapi.messenger.yandex.net"
 MAX_TEXT = 6000
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 MODES = ("webhook", "polling")
+POLL_INTERVAL_S = 5.0
 SECRET_PARAMETER = "secret"  # noqa: S105 - a query parameter name
 PRIVATE = "user/"  # the chat part of a private chat's message ids: "user/<login>"
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
@@ -123,6 +124,7 @@ class YandexConnector:
         mode = settings.get("mode", "webhook")
         if mode not in MODES:
             raise InvalidInput(f"mode must be one of {', '.join(MODES)}", field="settings.mode")
+        poll_interval(settings)
         require_secret(secrets, "oauth_token")
         if secrets.get("webhook_secret"):  # optional: absent or empty means derived
             require_secret(secrets, "webhook_secret", _WEBHOOK_SECRET)
@@ -130,6 +132,10 @@ class YandexConnector:
     def check_reply(self, config: ChannelConfig, message: OutboundMessage, now: datetime) -> None:
         if not message.body.strip() and not message.attachments:
             raise InvalidInput("a Yandex Messenger message needs text or an attachment", field="body")
+
+    def poll_interval(self, config: ChannelConfig) -> float | None:
+        """Seconds between ``getUpdates`` calls for a polled channel; None for a webhook channel."""
+        return poll_interval(config.settings) if self.polling(config) else None
 
     def polling(self, config: ChannelConfig) -> bool:
         """Whether this channel's updates are to be polled (by the lead's worker) instead of pushed."""
@@ -305,6 +311,15 @@ class YandexConnector:
 
 
 # --- parsing helpers (pure) -------------------------------------------------------------------
+
+
+def poll_interval(settings: Mapping[str, Any]) -> float:
+    value = settings.get("poll_interval_seconds", POLL_INTERVAL_S)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= 3600:
+        raise InvalidInput(
+            "poll_interval_seconds must be a number from 1 to 3600", field="settings.poll_interval_seconds"
+        )
+    return float(value)
 
 
 def _files_of(update: Mapping[str, Any]) -> list[tuple[str, str, int | None]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from switchboard.adapters.email.fax import FaxGateway
+from switchboard.adapters.email.threads import ReplyTokens, channel_tokens
 from switchboard.domain.channels import Channel, ChannelKind
 
 MAILED_KINDS = (ChannelKind.EMAIL, ChannelKind.FAX)
@@ -23,10 +24,12 @@ def fax_gateway(channel: Channel, default_region: str) -> FaxGateway:
 class EmailChannels:
     """Addresses of the email and fax channels (``settings.addresses``), refreshed when channels change."""
 
-    def __init__(self, default_region: str = "RU") -> None:
+    def __init__(self, default_region: str = "RU", reply_secret: bytes | None = None) -> None:
         self._by_address: dict[str, int] = {}
         self._gateways: dict[int, FaxGateway] = {}
+        self._tokens: dict[int, ReplyTokens] = {}
         self._region = default_region
+        self._reply_secret = reply_secret
 
     def load(self, channels: list[Channel]) -> None:
         mailed = [c for c in channels if c.kind in MAILED_KINDS and c.active]
@@ -37,6 +40,11 @@ class EmailChannels:
             if isinstance(address, str)
         }
         self._gateways = {c.id: fax_gateway(c, self._region) for c in mailed if c.kind is ChannelKind.FAX}
+        self._tokens = {
+            c.id: tokens
+            for c in mailed
+            if c.kind is ChannelKind.EMAIL and (tokens := channel_tokens(c.settings, self._reply_secret))
+        }
 
     @property
     def addresses(self) -> frozenset[str]:
@@ -48,3 +56,7 @@ class EmailChannels:
     def fax_gateway_for(self, channel_id: int) -> FaxGateway | None:
         """The gateway when the channel is a fax channel; None for an email channel."""
         return self._gateways.get(channel_id)
+
+    def tokens_for(self, channel_id: int) -> ReplyTokens | None:
+        """The reply tokens an email channel signs and honours; None when it has them switched off."""
+        return self._tokens.get(channel_id)

@@ -2,13 +2,18 @@
 
 Inbound mail does not come by webhook: the SMTP server and the IMAP poller hand it to
 ``EmailInbound``. A reply is threaded (In-Reply-To the customer's last mail, References the
-conversation's earlier ids) and gets a Message-ID derived from our message id, so a repeated
-attempt after a crash carries the same id and the recipient's server can tell it is the same mail.
+conversation's earlier ids) and gets a Message-ID derived from our message id (and signed, since a
+reply to it threads into the conversation), so a repeated attempt after a crash carries the same id
+and the recipient's server can tell it is the same mail.
+Its Reply-To is the channel's address plus a signed token naming the conversation (unless the
+channel sets ``reply_token: false``), for mail clients that drop the threading headers.
 A fax reply is one PDF mailed to the gateway's address form for the customer's number (T.37).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping
 from datetime import datetime
 from email.message import EmailMessage
@@ -27,6 +32,7 @@ from switchboard.adapters.email.compose import (
 from switchboard.adapters.email.errors import ComposeError, SendError
 from switchboard.adapters.email.model import Address
 from switchboard.adapters.email.smtp_client import SmtpClientSettings, SmtpSender, TlsMode
+from switchboard.adapters.email.threads import SIGNATURE_LENGTH, channel_tokens
 from switchboard.application.errors import InvalidInput
 from switchboard.application.ports.connectors import (
     ChannelConfig,
@@ -78,8 +84,14 @@ def sender_address(settings: Mapping[str, Any]) -> Address:
     return Address(str(settings.get("from_name", "")), address)
 
 
-def message_id_for(message_id: int, sender: Address) -> str:
-    return f"sb.{message_id}@{sender.address.rpartition('@')[2].lower()}"
+def message_id_for(message_id: int, sender: Address, secret: bytes | None = None) -> str:
+    """The same id for every attempt at one reply. With ``secret`` it carries a signature: intake threads
+    a mail that answers it into its conversation, so a guessable id would let anyone post there."""
+    domain = sender.address.rpartition("@")[2].lower()
+    if secret is None:
+        return f"sb.{message_id}@{domain}"
+    signature = hmac.new(secret, f"message-id:{message_id}".encode(), hashlib.sha256).hexdigest()[:SIGNATURE_LENGTH]
+    return f"sb.{message_id}.{signature}@{domain}"
 
 
 class _SmtpConnector:
@@ -88,8 +100,9 @@ class _SmtpConnector:
     kind: ChannelKind
     secret_names: tuple[str, ...] = ("smtp_password", "imap_password")
 
-    def __init__(self, files: FileStore) -> None:
+    def __init__(self, files: FileStore, reply_secret: bytes | None = None) -> None:
         self._files = files
+        self._reply_secret = reply_secret  # signs the Reply-To tokens (``threads.reply_secret``)
 
     def check_settings(self, settings: Mapping[str, Any], secrets: Mapping[str, str]) -> None:
         """A channel may take mail in before it can send (no ``smtp`` yet); what is given must be right."""
@@ -169,6 +182,7 @@ class EmailConnector(_SmtpConnector):
             for f in message.attachments
         )
         subject = reply_subject(message.subject) if message.subject else str(config.settings.get("subject", "Re:"))
+        tokens = channel_tokens(config.settings, self._reply_secret)
         try:
             email = compose(
                 OutgoingEmail(
@@ -178,8 +192,9 @@ class EmailConnector(_SmtpConnector):
                     text=message.body,
                     in_reply_to=message.reply_to,
                     references=message.thread[-20:],
+                    reply_to=tokens.address(message.conversation_id) if tokens else None,
                     attachments=attachments,
-                    message_id=message_id_for(message.message_id, sender),
+                    message_id=message_id_for(message.message_id, sender, self._reply_secret),
                 )
             )
         except ComposeError as error:

@@ -2,6 +2,11 @@
 server, and mark it \\Seen only after the callback succeeded. IDLE when the server offers it, polling
 every N seconds otherwise, and reconnecting with exponential backoff after any failure.
 
+A round that handed mail over searches again before it goes IDLE: mail that arrived while it fetched
+and flagged is taken into the session's view by those commands without being announced (Dovecot), so
+IDLE would not report it until the next change. Only a round whose search found nothing ends in IDLE,
+and a server reports at IDLE's start what came after that search.
+
 A message whose callback fails stays unseen and is tried again on the next round. A message whose
 callback succeeded but whose \\Seen flag was lost with the connection comes again, so the callback must
 be idempotent (the intake stores raw mail under channel + Message-ID, which makes it so).
@@ -78,9 +83,16 @@ def _envelope_from(raw: bytes) -> str:
 
 
 class ImapPoller:
-    def __init__(self, settings: ImapSettings, on_message: OnMessage) -> None:
+    def __init__(
+        self,
+        settings: ImapSettings,
+        on_message: OnMessage,
+        *,
+        after_search: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.settings = settings
         self.on_message = on_message
+        self._after_search = after_search  # tests deliver mail here: the moment a message could be missed
         self._stopping = asyncio.Event()
         self._connection_lost = asyncio.Event()
         self.connected = asyncio.Event()  # set while logged in and selected: tests and health checks wait on it
@@ -113,6 +125,8 @@ class ImapPoller:
             if tokens[:1] == [b"SEARCH"]:
                 tokens = tokens[1:]
             uids.extend(token.decode() for token in tokens if token.isdigit())
+        if self._after_search is not None:
+            await self._after_search()
         return uids[: self.settings.batch_size]
 
     async def _fetch(self, client: aioimaplib.IMAP4, uid: str) -> bytes | None:
@@ -201,6 +215,8 @@ class ImapPoller:
                 result = await self._process(client)
                 if self._stopping.is_set():
                     break
+                if result.delivered:
+                    continue  # mail that came while we fetched is not announced to IDLE: search again first
                 await self._wait_for_news(client, retry_soon=result.failed > 0)
         finally:
             self.connected.clear()

@@ -4,7 +4,8 @@ The SMTP server (or the IMAP poller) hands every message here before it answers 
 failure here makes the sender retry, and nothing is lost. What is malformed is kept as a file
 and reported instead of being retried forever. Automatic mail (auto-replies, bulk, bounces) never
 enters routing: answering it would start a mail loop. Bounces set the delivery status of the
-message they are about.
+message they are about. A reply carries a thread hint (the ids it answers, a verified reply token)
+so intake puts it in the conversation it continues.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from switchboard.adapters.email.errors import MalformedEmail, MalformedFax
 from switchboard.adapters.email.fax import FaxGateway, recognise_fax
 from switchboard.adapters.email.model import AttachmentLimits, DeliveryAction, ParsedEmail
 from switchboard.adapters.email.parse import parse_message
+from switchboard.adapters.email.threads import ReplyTokens, thread_hint
 from switchboard.application.access import Principal
 from switchboard.application.context import Services
 from switchboard.application.delivery import DeliveryUpdate, record_delivery
@@ -53,7 +55,9 @@ class EmailInbound:
         channel_for: Callable[[list[str]], int | None],
         limits: AttachmentLimits | None = None,
         fax_gateway_for: Callable[[int], FaxGateway | None] = lambda _: None,
+        tokens_for: Callable[[int], ReplyTokens | None] = lambda _: None,
     ) -> None:
+        self._tokens_for = tokens_for
         self._services = services
         self._files = files
         self._channel_for = channel_for
@@ -81,7 +85,7 @@ class EmailInbound:
             return await self._fax(channel_id, parsed, gateway, original.url)
         if parsed.is_automatic:
             return Outcome("automatic", f"{parsed.automatic_reason} from {parsed.from_.address}; not routed")
-        return await self._message(channel_id, parsed, raw, original.url)
+        return await self._message(channel_id, parsed, raw, original.url, rcpt_tos)
 
     async def _fax(self, channel_id: int, parsed: ParsedEmail, gateway: FaxGateway, original_url: str) -> Outcome:
         """A T.37 fax: the sender's number becomes a phone identity, the document the message's attachment."""
@@ -119,7 +123,9 @@ class EmailInbound:
             return Outcome("unknown_bounce", f"about {report.original_message_id}, which we did not send")
         return Outcome("bounce", f"message {found} {status.value}")
 
-    async def _message(self, channel_id: int, parsed: ParsedEmail, raw: bytes, original_url: str) -> Outcome:
+    async def _message(
+        self, channel_id: int, parsed: ParsedEmail, raw: bytes, original_url: str, rcpt_tos: list[str]
+    ) -> Outcome:
         attachments = [Attachment("original.eml", "message/rfc822", len(raw), original_url)]
         for part in parsed.attachments:
             stored = self._files.put(part.data, part.content_type, part.name)
@@ -137,6 +143,7 @@ class EmailInbound:
             body,
             external_id,
             tuple(attachments),
+            thread=thread_hint(parsed, self._tokens_for(channel_id), rcpt_tos),
         )
         try:
             result = await receive_message(self._services, CONNECTOR, message)

@@ -1,4 +1,4 @@
-"""Which conversation an inbound email belongs to.
+"""Which conversation an inbound email says it continues (intake resolves it: ``application/thread_hints``).
 
 First by the message ids it answers (In-Reply-To, then References from the newest), then by a reply
 token: our outgoing mail carries ``Reply-To: support+c123.ab12cd34ef@example.com``, a plus-address
@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from switchboard.adapters.email.model import ParsedEmail
+from switchboard.application.inbound import ThreadHint
+
+log = logging.getLogger("switchboard.email")
 
 SIGNATURE_LENGTH = 10
+_SHAPE = re.compile(r"^c[0-9]+\.")
 _TAG = re.compile(rf"^c(?P<conversation>[1-9][0-9]{{0,18}})\.(?P<signature>[0-9a-f]{{{SIGNATURE_LENGTH}}})$")
 
 
@@ -84,6 +90,21 @@ class ReplyTokens:
                 return found
         return None
 
+    def forged(self, addresses: Iterable[str]) -> list[str]:
+        """Addresses shaped like this mailbox's tokens whose signature does not verify."""
+        base_local, base_domain = _split(self.base_address)
+        shaped = []
+        for address in addresses:
+            try:
+                local, domain = _split(address)
+            except ValueError:
+                continue
+            user, plus, tag = local.partition("+")
+            ours = plus and user.lower() == base_local.lower() and domain == base_domain and _SHAPE.match(tag.lower())
+            if ours and conversation_from_address(address, self.base_address, self.secret) is None:
+                shaped.append(address)
+        return shaped
+
 
 def referenced_ids(parsed: ParsedEmail) -> list[str]:
     """The message ids this email answers, most specific first: In-Reply-To, then References newest first."""
@@ -91,22 +112,37 @@ def referenced_ids(parsed: ParsedEmail) -> list[str]:
     return list(dict.fromkeys(ordered))
 
 
-def thread_key(
-    parsed: ParsedEmail,
-    known_message_ids: Callable[[list[str]], int | None],
-    *,
-    tokens: ReplyTokens | None = None,
-    envelope_recipients: Iterable[str] = (),
-) -> int | None:
-    """The conversation this email continues, or None for a new one.
+def thread_hint(
+    parsed: ParsedEmail, tokens: ReplyTokens | None = None, envelope_recipients: Iterable[str] = ()
+) -> ThreadHint | None:
+    """What the email says it continues, for intake to resolve: the ids it answers and a verified token.
 
-    ``known_message_ids`` receives the referenced ids in priority order and returns the conversation
-    of the first it knows. The reply token is looked for in the envelope recipients, To and Cc.
+    The token is looked for in the envelope recipients, To and Cc. One that looks like ours but does
+    not verify is logged and ignored: it never names a conversation.
     """
-    ids = referenced_ids(parsed)
-    if ids and (found := known_message_ids(ids)) is not None:
-        return found
-    if tokens is None:
+    ids = tuple(referenced_ids(parsed))
+    named = None
+    if tokens is not None:
+        candidates = [*envelope_recipients, *(a.address for a in parsed.to), *(a.address for a in parsed.cc)]
+        named = tokens.conversation(candidates)
+        if named is None:
+            for address in tokens.forged(candidates):
+                log.warning("email.forged_reply_token %s in mail from %s", address, parsed.from_.address)
+    return ThreadHint(ids, named) if ids or named is not None else None
+
+
+def reply_secret(secret_key: str) -> bytes:
+    """The reply tokens' key, derived from the application's secret key (never the key itself)."""
+    return hmac.new(secret_key.encode(), b"switchboard/email/reply-token/v1", hashlib.sha256).digest()
+
+
+def channel_tokens(settings: Mapping[str, Any], secret: bytes | None) -> ReplyTokens | None:
+    """A channel's reply tokens, on unless ``settings.reply_token`` is false; the plus-address is made on
+    the first address the channel receives mail at (``settings.addresses``), else its ``from_address``."""
+    if secret is None or settings.get("reply_token", True) is False:
         return None
-    candidates = [*envelope_recipients, *(a.address for a in parsed.to), *(a.address for a in parsed.cc)]
-    return tokens.conversation(candidates)
+    addresses = settings.get("addresses") or []
+    base = addresses[0] if addresses else settings.get("from_address")
+    if not isinstance(base, str) or "@" not in base:
+        return None
+    return ReplyTokens(base, secret)

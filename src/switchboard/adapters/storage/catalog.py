@@ -157,6 +157,7 @@ def user_from_row(row: Any) -> User:
         dict(row.capacity),
         row.max_total,
         row.status,
+        row.missed_offers,
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, bindparam, exists, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import tables as t
@@ -90,6 +90,18 @@ def column_values(fields: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+# built once (the hot path of a new call), values given at execute time: compiled once and reused
+_ADD_CONTACT = insert(t.contacts).returning(t.contacts.c.id)
+_ADD_IDENTITY = insert(t.identities)
+# the number's owner and tier in one statement
+_OWNER_TIER = (
+    select(t.contacts.c.id, t.contacts.c.tier)
+    .join(t.identities, t.identities.c.contact_id == t.contacts.c.id)
+    .where(t.identities.c.kind == bindparam("kind"), t.identities.c.value == bindparam("value"))
+    .limit(1)
+)
+
+
 class SqlContacts:
     def __init__(self, connection: AsyncConnection, is_sqlite: bool = True) -> None:
         self._c = connection
@@ -101,9 +113,7 @@ class SqlContacts:
         values["match_name"] = match_name(
             name, profile.get("first_name"), profile.get("middle_name"), profile.get("last_name")
         )
-        result = await self._c.execute(
-            insert(t.contacts).values(**values, created_at=at, updated_at=at).returning(t.contacts.c.id)
-        )
+        result = await self._c.execute(_ADD_CONTACT, {**values, "created_at": at, "updated_at": at})
         return Contact(id=result.scalar_one(), name=name, created_at=at, updated_at=at, tier=tier, **profile)
 
     async def get(self, contact_id: int) -> Contact | None:
@@ -151,6 +161,10 @@ class SqlContacts:
         )
         return result.scalar_one_or_none()
 
+    async def owner_tier(self, identity: Identity) -> tuple[int, ContactTier] | None:
+        found = (await self._c.execute(_OWNER_TIER, {"kind": identity.kind.value, "value": identity.value})).first()
+        return (found.id, ContactTier(found.tier)) if found else None
+
     async def find_by_external_id(self, external_id: str) -> int | None:
         result = await self._c.execute(select(t.contacts.c.id).where(t.contacts.c.external_id == external_id))
         return result.scalar_one_or_none()
@@ -174,11 +188,8 @@ class SqlContacts:
         return {Identity(IdentityKind(r.kind), r.value): r.contact_id for r in rows}
 
     async def add_identity(self, contact_id: int, identity: Identity, at: datetime) -> None:
-        await self._c.execute(
-            insert(t.identities).values(
-                contact_id=contact_id, kind=identity.kind.value, value=identity.value, created_at=at
-            )
-        )
+        values = {"contact_id": contact_id, "kind": identity.kind.value, "value": identity.value, "created_at": at}
+        await self._c.execute(_ADD_IDENTITY, values)
 
     async def search(self, query: ContactQuery, limit: int, offset: int) -> list[Contact]:
         statement = (

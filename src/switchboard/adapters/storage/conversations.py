@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import tables as t
@@ -61,6 +62,10 @@ def conversation_from_row(row: Any) -> Conversation:
     )
 
 
+# built once: values given at execute time, so the statement is compiled once and reused (a call's hot path)
+_ADD_CONVERSATION = insert(t.conversations).returning(t.conversations.c.id)
+
+
 class SqlConversations:
     def __init__(self, connection: AsyncConnection, is_sqlite: bool) -> None:
         self._c = connection
@@ -75,19 +80,16 @@ class SqlConversations:
         at: datetime,
         source: Source,
     ) -> Conversation:
-        result = await self._c.execute(
-            insert(t.conversations)
-            .values(
-                contact_id=contact_id,
-                line_id=line_id,
-                channel_id=channel_id,
-                status=status.value,
-                opened_at=at,
-                last_message_at=at,
-                **source_values(source),
-            )
-            .returning(t.conversations.c.id)
-        )
+        values = {
+            "contact_id": contact_id,
+            "line_id": line_id,
+            "channel_id": channel_id,
+            "status": status.value,
+            "opened_at": at,
+            "last_message_at": at,
+            **source_values(source),
+        }
+        result = await self._c.execute(_ADD_CONVERSATION, values)
         return Conversation(result.scalar_one(), contact_id, line_id, channel_id, status, at, at, source=source)
 
     async def get(self, conversation_id: int, *, for_update: bool = False) -> Conversation | None:
@@ -121,6 +123,13 @@ class SqlConversations:
                 subject=conversation.subject,
             )
         )
+
+    async def get_many(self, conversation_ids: Sequence[int]) -> list[Conversation]:
+        if not conversation_ids:
+            return []
+        c = t.conversations.c
+        statement = select(t.conversations).where(c.id.in_(list(conversation_ids))).order_by(c.id)
+        return [conversation_from_row(row) for row in await self._c.execute(statement)]
 
     async def list(self, query: ConversationQuery, limit: int, before_id: int | None) -> list[Conversation]:
         c = t.conversations.c
@@ -206,6 +215,22 @@ class SqlMessages:
         row = (await self._c.execute(select(t.messages).where(t.messages.c.id == message_id))).first()
         return message_from_row(row) if row else None
 
+    async def awaiting_receipt(self, channel_id: int, since: datetime, limit: int) -> list[str]:
+        m = t.messages.c
+        rows = await self._c.execute(
+            select(m.external_id)
+            .where(
+                m.channel_id == channel_id,
+                m.direction == Direction.OUT.value,
+                m.delivery_status == DeliveryStatus.SENT.value,
+                m.external_id.is_not(None),
+                m.created_at >= since,
+            )
+            .order_by(m.id.desc())
+            .limit(limit)
+        )
+        return [r.external_id for r in rows]
+
     async def set_external_id(self, message_id: int, external_id: str) -> None:
         await self._c.execute(update(t.messages).where(t.messages.c.id == message_id).values(external_id=external_id))
 
@@ -224,6 +249,24 @@ class SqlMessages:
         if before_id is not None:
             statement = statement.where(t.messages.c.id < before_id)
         return [message_from_row(row) for row in await self._c.execute(statement)]
+
+    async def newest(self, conversation_ids: Sequence[int], limit: int) -> dict[int, list[Message]]:
+        """One UNION ALL of per-conversation LIMIT queries: each walks its (conversation_id, id) index backwards,
+        however long the conversation (a window function would number every message of each)."""
+        found: dict[int, list[Message]] = {i: [] for i in conversation_ids}
+        if not conversation_ids:
+            return found
+        m = t.messages.c
+        parts = [
+            select(t.messages).where(m.conversation_id == i).order_by(m.id.desc()).limit(limit).subquery()
+            for i in conversation_ids
+        ]
+        statement = union_all(*(select(part) for part in parts))
+        for row in await self._c.execute(statement):
+            found[row.conversation_id].append(message_from_row(row))
+        for messages in found.values():  # a UNION ALL promises no order
+            messages.sort(key=lambda message: message.id, reverse=True)
+        return found
 
 
 class SqlTimeline:

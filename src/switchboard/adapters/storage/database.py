@@ -12,6 +12,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from switchboard.application.ports.bus import Envelope
+
 
 def async_url(url: str) -> str:
     """Accept plain ``postgresql://`` and ``sqlite:///`` URLs and pick the async drivers."""
@@ -60,6 +62,7 @@ class Database:
             )
         self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
         self._on_commit: list[Callable[[], None]] = []
+        self._on_events: list[Callable[[list[Envelope]], None]] = []
 
     @contextlib.asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncConnection]:
@@ -73,9 +76,28 @@ class Database:
         """Run ``callback`` after every commit that wrote events (wakes the outbox relay)."""
         self._on_commit.append(callback)
 
-    def committed_events(self) -> None:
+    def on_events(self, callback: Callable[[list[Envelope]], None]) -> None:
+        """Hand the events of every commit of this process to ``callback`` right after it (with their ids).
+
+        A fast path for this server's own listeners (a screen pop); the outbox relay stays the
+        durable one, so listeners see each event twice and dedupe by id.
+        """
+        self._on_events.append(callback)
+
+    def off_events(self, callback: Callable[[list[Envelope]], None]) -> None:
+        if callback in self._on_events:
+            self._on_events.remove(callback)
+
+    @property
+    def wants_events(self) -> bool:
+        return bool(self._on_events)
+
+    def committed_events(self, envelopes: list[Envelope] | None = None) -> None:
         for callback in self._on_commit:
             callback()
+        if envelopes:
+            for listener in self._on_events:
+                listener(envelopes)
 
     async def ping(self) -> bool:
         try:

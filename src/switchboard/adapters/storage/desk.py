@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +40,19 @@ class SqlNotes:
             select(t.notes).where(n.conversation_id == conversation_id).order_by(n.id).limit(limit)
         )
         return [_note(r) for r in rows]
+
+    async def list_many(self, conversation_ids: Sequence[int], limit: int) -> dict[int, list[Note]]:
+        found: dict[int, list[Note]] = {i: [] for i in conversation_ids}
+        if not conversation_ids:
+            return found
+        n = t.notes.c
+        rows = await self._c.execute(
+            select(t.notes).where(n.conversation_id.in_(list(conversation_ids))).order_by(n.id)
+        )
+        for row in rows:
+            if len(found[row.conversation_id]) < limit:
+                found[row.conversation_id].append(_note(row))
+        return found
 
 
 class SqlCannedResponses:

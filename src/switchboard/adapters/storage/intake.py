@@ -6,12 +6,16 @@ the order of the rows given (SQLAlchemy's ``sort_by_parameter_order``), so calle
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, tuple_, update
+from sqlalchemy import JSON, bindparam, func, insert, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import TypeDecorator
 
 from switchboard.adapters.storage import tables as t
 from switchboard.adapters.storage.contacts import match_name, searchable
@@ -35,14 +39,50 @@ _SAVE = (
 )
 
 
+_PG = asyncpg_dialect()
+
+
+@lru_cache(maxsize=64)
+def _unnest_insert(table_name: str, columns: tuple[str, ...]) -> str:
+    """``INSERT … SELECT FROM unnest(one array per column)``: one statement text whatever the row count.
+
+    A multi-row ``VALUES`` list is a new text per batch size, so asyncpg prepares it again (a round
+    trip, and PostgreSQL parses and plans it) on most batches. Rows go in ``ORDER BY`` ordinality and
+    take their ids from the sequence in that order, so the ids sorted are the ids of the rows given.
+    """
+    table = t.metadata.tables[table_name]
+    names = ", ".join(f'"{name}"' for name in columns)
+    arrays = ", ".join(f"${i}::{table.c[name].type.compile(dialect=_PG)}[]" for i, name in enumerate(columns, 1))
+    # names are our own tables' and columns', never input
+    return f"INSERT INTO {table_name} ({names}) SELECT {names} FROM unnest({arrays}) WITH ORDINALITY AS u({names}, n) ORDER BY n RETURNING id"  # noqa: S608, E501
+
+
+def _column_values(column: Any, values: list[Any]) -> list[Any]:
+    """What SQLAlchemy's bind processing would send asyncpg for ``column``."""
+    if isinstance(column.type, TypeDecorator):
+        values = [column.type.process_bind_param(v, _PG) for v in values]
+    if isinstance(column.type, JSON):
+        values = [json.dumps(v) for v in values]  # the engine's serializer; JSON's None is 'null' as there
+    return values
+
+
 class SqlIntakeStore:
     def __init__(self, connection: AsyncConnection, is_sqlite: bool) -> None:
         self._c = connection
         self._lock_rows = not is_sqlite  # SQLite already has one writer
+        self._unnest = not is_sqlite  # PostgreSQL: one prepared statement per table, not one per batch size
 
     async def _ids(self, table: Any, rows: list[dict[str, Any]]) -> list[int]:
         if not rows:
             return []
+        if self._unnest:
+            columns = tuple(rows[0])
+            arrays = tuple(_column_values(table.c[name], [row[name] for row in rows]) for name in columns)
+            result = await self._c.exec_driver_sql(_unnest_insert(table.name, columns), arrays)
+            ids = sorted(int(row[0]) for row in result)
+            if len(ids) != len(rows):
+                raise RuntimeError(f"{table.name}: {len(rows)} rows inserted, {len(ids)} ids returned")
+            return ids
         result = await self._c.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
         return [int(row[0]) for row in result]
 
@@ -55,21 +95,43 @@ class SqlIntakeStore:
         )
         return {(int(r.channel_id), str(r.external_id)) for r in rows}
 
-    async def latest_conversations(self, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], Conversation]:
-        if not pairs:
+    async def answered_conversations(self, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], int]:
+        if not keys:
             return {}
-        c = t.conversations.c
-        latest = (
-            select(func.max(c.id))
-            .where(tuple_(c.contact_id, c.channel_id).in_(list(pairs)))
-            .group_by(c.contact_id, c.channel_id)
+        m = t.messages.c
+        rows = await self._c.execute(
+            select(m.channel_id, m.external_id, m.conversation_id).where(
+                tuple_(m.channel_id, m.external_id).in_(list(keys))
+            )
         )
-        statement = select(t.conversations).where(c.id.in_(latest.scalar_subquery())).order_by(c.id)
+        return {(int(r.channel_id), str(r.external_id)): int(r.conversation_id) for r in rows}
+
+    async def conversations(
+        self, pairs: Sequence[tuple[int, int]], ids: Sequence[int]
+    ) -> tuple[dict[tuple[int, int], Conversation], dict[int, Conversation]]:
+        if not pairs and not ids:
+            return {}, {}
+        c = t.conversations.c
+        wanted = []
+        if pairs:
+            newest = (
+                select(func.max(c.id))
+                .where(tuple_(c.contact_id, c.channel_id).in_(list(pairs)))
+                .group_by(c.contact_id, c.channel_id)
+            )
+            wanted.append(c.id.in_(newest.scalar_subquery()))
+        if ids:
+            wanted.append(c.id.in_(list(ids)))
+        statement = select(t.conversations).where(or_(*wanted)).order_by(c.id)
         if self._lock_rows:
             statement = statement.with_for_update()  # rows are locked in id order: no deadlock between batches
-        return {
-            (row.contact_id, row.channel_id): conversation_from_row(row) for row in await self._c.execute(statement)
-        }
+        by_id = {row.id: conversation_from_row(row) for row in await self._c.execute(statement)}
+        asked = set(pairs)
+        latest: dict[tuple[int, int], Conversation] = {}
+        for conversation in by_id.values():  # in id order: the last one of a pair is its latest
+            if (pair := (conversation.contact_id, conversation.channel_id)) in asked:
+                latest[pair] = conversation
+        return latest, {i: by_id[i] for i in ids if i in by_id}
 
     async def add_contacts(self, contacts: Sequence[tuple[str, ContactTier, datetime]]) -> list[int]:
         return await self._ids(

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from switchboard.adapters.storage.database import Database
 
 ROUTING_LOCK = 727_001  # an arbitrary, fixed advisory lock key for "the routing leader"
+POLLING_LOCK = 727_002  # the process that polls channels (workers/polling.py)
+# 727_003 is the outbox relay's turn (storage/outbox.py)
 
 
 class LeaderLock:

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Update, bindparam, func, insert, select, text, update
+from sqlalchemy import BigInteger, Update, any_, bindparam, func, insert, literal_column, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
 from switchboard.adapters.storage import tables as t
 from switchboard.adapters.storage.database import Database
 from switchboard.application.ports.bus import Envelope
 
-RELAY_LOCK = 727_002  # an arbitrary, fixed advisory lock key for "the relay publishing now"
+RELAY_LOCK = 727_003  # a fixed advisory lock key for "the relay publishing now" (others: storage/leader.py)
 
 
 def envelope_from_row(row: Any) -> Envelope:
@@ -44,6 +46,20 @@ def _numbering() -> Update:
 
 
 _NUMBERING = _numbering()
+
+
+# One statement text whatever the batch size: an ``IN`` list is a new statement (and, on asyncpg, a
+# new prepared statement) per length; the ids go as one array (PostgreSQL) or one JSON text (SQLite).
+_MARK_PG = (
+    update(t.outbox)
+    .where(t.outbox.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
+    .values(published_at=bindparam("at"))
+)
+_MARK_SQLITE = (
+    update(t.outbox)
+    .where(t.outbox.c.id.in_(select(literal_column("value")).select_from(func.json_each(bindparam("ids")))))
+    .values(published_at=bindparam("at"))
+)
 
 
 class SqlOutboxStore:
@@ -92,9 +108,12 @@ class SqlOutboxStore:
     async def mark_published(self, event_ids: Sequence[int], at: datetime) -> None:
         if not event_ids:
             return
-        statement = update(t.outbox).where(t.outbox.c.id.in_(list(event_ids))).values(published_at=at)
+        if self._db.is_sqlite:
+            statement, ids = _MARK_SQLITE, json.dumps(list(event_ids))
+        else:
+            statement, ids = _MARK_PG, list(event_ids)
         async with self._db.writing() as connection:
-            await connection.execute(statement)
+            await connection.execute(statement, {"ids": ids, "at": at})
 
     async def after(self, event_id: int, limit: int) -> list[Envelope]:
         statement = select(t.outbox).where(t.outbox.c.id > event_id).order_by(t.outbox.c.id).limit(limit)

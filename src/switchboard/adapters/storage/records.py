@@ -29,6 +29,10 @@ def lead_from_row(row: Any) -> Lead:
     )
 
 
+# built once: values given at execute time, so the statement is compiled once and reused (a call's hot path)
+_ADD_LEAD = insert(t.leads).returning(t.leads.c.id)
+
+
 class SqlLeads:
     def __init__(self, connection: AsyncConnection) -> None:
         self._c = connection
@@ -43,20 +47,17 @@ class SqlLeads:
         at: datetime,
         source: Source,
     ) -> Lead:
-        result = await self._c.execute(
-            insert(t.leads)
-            .values(
-                contact_id=contact_id,
-                conversation_id=conversation_id,
-                title=title,
-                status=LeadStatus.NEW.value,
-                automatic=automatic,
-                created_by=created_by,
-                created_at=at,
-                **source_values(source),
-            )
-            .returning(t.leads.c.id)
-        )
+        values = {
+            "contact_id": contact_id,
+            "conversation_id": conversation_id,
+            "title": title,
+            "status": LeadStatus.NEW.value,
+            "automatic": automatic,
+            "created_by": created_by,
+            "created_at": at,
+            **source_values(source),
+        }
+        result = await self._c.execute(_ADD_LEAD, values)
         return Lead(
             result.scalar_one(), contact_id, title, LeadStatus.NEW, automatic, at, conversation_id, created_by, source
         )

@@ -225,6 +225,9 @@ class SqlRouting:
             .values(status=status, status_reason=reason, status_since=since, logged_in=logged_in)
         )
 
+    async def set_missed_offers(self, user_id: int, missed: int) -> None:
+        await self._c.execute(update(t.users).where(t.users.c.id == user_id).values(missed_offers=missed))
+
     async def release_operator(self, operator_id: int, at: datetime) -> list[int]:
         c, o = t.conversations.c, t.offers.c
         held = [S.ASSIGNED.value, S.WAITING.value]

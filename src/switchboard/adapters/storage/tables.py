@@ -289,6 +289,21 @@ notes = Table(
     Index(None, "conversation_id", "id"),
 )
 
+operator_uploads = Table(
+    "operator_uploads",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False),
+    Column("owner_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Id, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("message_id", Id, ForeignKey("messages.id"), nullable=True),
+    Index(None, "sha256"),
+)
+
 canned_responses = Table(
     "canned_responses",
     metadata,

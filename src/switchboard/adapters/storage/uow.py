@@ -28,7 +28,9 @@ from switchboard.adapters.storage.intake import SqlIntakeStore
 from switchboard.adapters.storage.merges import SqlMerges, SqlSuggestions
 from switchboard.adapters.storage.records import SqlAudit, SqlLeads
 from switchboard.adapters.storage.routing import SqlRouting
+from switchboard.adapters.storage.uploads import SqlUploads
 from switchboard.adapters.storage.webchat import SqlWebchat
+from switchboard.application.ports.bus import Envelope
 from switchboard.application.ports.storage import Conflict, StorageUnavailable
 from switchboard.domain.events import Event
 
@@ -111,6 +113,7 @@ class SqlUnitOfWork:
         self.calls = SqlCalls(connection, self._database.is_sqlite)
         self.callbacks = SqlCallbacks(connection, self._database.is_sqlite)
         self.notes = SqlNotes(connection)
+        self.uploads = SqlUploads(connection)
         self.canned = SqlCannedResponses(connection)
         self.floor = SqlFloor(connection)
         self.intake = SqlIntakeStore(connection, self._database.is_sqlite)
@@ -122,16 +125,24 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         assert self._connection is not None
+        envelopes: list[Envelope] = []
         if self._events:
             rows: list[dict[str, Any]] = [
                 {"name": e.name, "payload": e.payload(), "conversation_id": e.conversation_ref, "occurred_at": at}
                 for e, at in self._events
             ]
-            await self._connection.execute(insert(t.outbox), rows)
+            if self._database.wants_events:  # ids for this process's listeners (the screen pop's fast path)
+                statement = insert(t.outbox).returning(t.outbox.c.id, sort_by_parameter_order=True)
+                ids = (await self._connection.execute(statement, rows)).scalars().all()
+                envelopes = [
+                    Envelope(i, r["name"], r["occurred_at"], r["payload"]) for i, r in zip(ids, rows, strict=True)
+                ]
+            else:
+                await self._connection.execute(insert(t.outbox), rows)
         await self._connection.commit()
         had_events, self._events = bool(self._events), []
         if had_events:
-            self._database.committed_events()
+            self._database.committed_events(envelopes)
 
     async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         try:

@@ -138,12 +138,6 @@ class SqlWebchat:
             return None
         return Rating(row.conversation_id, row.score, row.comment, row.operator_id, row.visitor_id, row.created_at)
 
-    async def move_contact(self, from_contact_id: int, to_contact_id: int) -> None:
-        for table in (t.identities, t.conversations, t.leads, t.timeline):
-            await self._c.execute(
-                update(table).where(table.c.contact_id == from_contact_id).values(contact_id=to_contact_id)
-            )
-
 
 def _visitor_message(row: Any) -> VisitorMessage:
     return VisitorMessage(message_from_row(row), row.operator_name)

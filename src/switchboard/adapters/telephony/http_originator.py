@@ -28,7 +28,13 @@ class HttpOriginator:
         self._clock = clock
         self._client = httpx.AsyncClient(transport=transport, timeout=TIMEOUT, follow_redirects=False)
 
+    @property
+    def needs_url(self) -> bool:
+        return True
+
     async def originate(self, request: OriginateRequest) -> str | None:
+        if not request.url or not request.secret:
+            raise OriginateFailed("the channel has no originate_url and secret to place calls with")
         body = json.dumps(
             {
                 "call_id": request.call_id,

@@ -327,5 +327,9 @@ class AmiOriginator:
     def __init__(self, client: AmiClient, *, context: str = "switchboard-out", wait_s: float = 5.0) -> None:
         self.client, self.context, self.wait_s = client, context, wait_s
 
+    @property
+    def needs_url(self) -> bool:
+        return False  # Asterisk is reached through the manager connection, whatever the channel says
+
     async def originate(self, request: OriginateRequest) -> str | None:
         return await self.client.originate(request, context=self.context, wait_s=self.wait_s)

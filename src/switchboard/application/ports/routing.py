@@ -86,6 +86,9 @@ class RoutingRepository(Protocol):
     async def handled_since(self, since: datetime) -> dict[int, int]: ...
     async def last_operator(self, contact_id: int, line_id: int, before_conversation_id: int) -> int | None: ...
     async def set_presence(self, user_id: int, status: str, reason: str, since: datetime, logged_in: bool) -> None: ...
+    async def set_missed_offers(self, user_id: int, missed: int) -> None:
+        """The operator's offers missed in a row, as the engine counts them (``users.missed_offers``)."""
+
     async def release_operator(self, operator_id: int, at: datetime) -> list[int]:
         """Hand back what an operator leaving routing holds: conversations requeued, ringing offers withdrawn."""
 

@@ -14,6 +14,7 @@ from typing import Any, Protocol, Self
 
 from switchboard.application.ports.bus import Envelope
 from switchboard.application.ports.routing import RoutingRepository
+from switchboard.application.ports.uploads import UploadRepository
 from switchboard.application.ports.voice import CallbackRepository, CallRepository
 from switchboard.application.ports.webchat import WebchatRepository
 from switchboard.domain.channels import Channel, ChannelKind
@@ -117,6 +118,9 @@ class ContactRepository(Protocol):
         """Hold these contacts until the commit (no-op where the database has a single writer)."""
 
     async def find_by_identity(self, identity: Identity) -> int | None: ...
+    async def owner_tier(self, identity: Identity) -> tuple[int, ContactTier] | None:
+        """The contact holding this identity and its tier, in one round trip (a caller's number on a new call)."""
+
     async def find_by_external_id(self, external_id: str) -> int | None: ...
     async def external_id_holders(self, external_ids: Sequence[str]) -> dict[str, int]:
         """The contact holding each of these external ids that is held, in one round trip."""
@@ -188,6 +192,9 @@ class ConversationRepository(Protocol):
     async def get(self, conversation_id: int, *, for_update: bool = False) -> Conversation | None: ...
     async def find_latest(self, contact_id: int, channel_id: int) -> Conversation | None: ...
     async def save(self, conversation: Conversation) -> None: ...
+    async def get_many(self, conversation_ids: Sequence[int]) -> list[Conversation]:
+        """Those of these conversations that exist, in id order."""
+
     async def list(self, query: ConversationQuery, limit: int, before_id: int | None) -> list[Conversation]: ...
 
 
@@ -197,6 +204,13 @@ class MessageRepository(Protocol):
     async def get(self, message_id: int) -> Message | None: ...
     async def set_external_id(self, message_id: int, external_id: str) -> None: ...
     async def set_delivery(self, message_id: int, status: DeliveryStatus, error: str | None) -> None: ...
+    async def awaiting_receipt(self, channel_id: int, since: datetime, limit: int) -> list[str]:
+        """External ids of replies sent on the channel since ``since`` with no receipt yet, newest first."""
+        ...
+
+    async def newest(self, conversation_ids: Sequence[int], limit: int) -> dict[int, list[Message]]:
+        """Each conversation's newest ``limit`` messages, newest first, in one statement."""
+
     async def list(self, conversation_id: int, limit: int, before_id: int | None) -> list[Message]: ...
 
 
@@ -305,6 +319,9 @@ class AuditRepository(Protocol):
 
 class NoteRepository(Protocol):
     async def add(self, conversation_id: int, author_id: int | None, body: str, at: datetime) -> Note: ...
+    async def list_many(self, conversation_ids: Sequence[int], limit: int) -> dict[int, list[Note]]:
+        """Each conversation's first ``limit`` notes, oldest first."""
+
     async def list(self, conversation_id: int, limit: int) -> list[Note]:
         """The conversation's notes, oldest first."""
 
@@ -340,8 +357,14 @@ class IntakeStore(Protocol):
     async def delivered(self, keys: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
         """Which (channel id, external id) pairs are already stored."""
 
-    async def latest_conversations(self, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], Conversation]:
-        """The latest conversation of each (contact id, channel id) pair that has one, locked for update."""
+    async def answered_conversations(self, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], int]:
+        """The conversation of each stored (channel id, external id) message among ``keys``."""
+
+    async def conversations(
+        self, pairs: Sequence[tuple[int, int]], ids: Sequence[int]
+    ) -> tuple[dict[tuple[int, int], Conversation], dict[int, Conversation]]:
+        """The latest conversation of each (contact id, channel id) pair that has one, and the conversations
+        ``ids`` (by id), read and locked for update in one statement; a conversation in both is one object."""
 
     async def add_contacts(self, contacts: Sequence[tuple[str, ContactTier, datetime]]) -> list[int]: ...
     async def add_identities(self, identities: Sequence[tuple[int, Identity, datetime]]) -> None: ...
@@ -372,6 +395,7 @@ class UnitOfWork(Protocol):
     calls: CallRepository
     callbacks: CallbackRepository
     notes: NoteRepository
+    uploads: UploadRepository
     canned: CannedResponseRepository
     floor: FloorRepository
     intake: IntakeStore

@@ -56,8 +56,8 @@ class CallbackRepository(Protocol):
 class OriginateRequest:
     """Ask the PBX to ring the operator's phone, then dial the customer with the channel's number shown."""
 
-    url: str
-    secret: str = field(repr=False)
+    url: str | None  # the channel's originate_url (None: the originator needs none, e.g. AMI)
+    secret: str | None = field(repr=False)
     call_id: str  # the id the PBX must report this call's events with
     channel_id: int
     operator_id: int
@@ -71,7 +71,11 @@ class OriginateFailed(Exception):
 
 
 class Originator(Protocol):
-    """Places outbound calls through the PBX integration: HTTP today, Asterisk AMI later."""
+    """Places outbound calls through the PBX integration: a signed HTTP request, or Asterisk's AMI."""
+
+    @property
+    def needs_url(self) -> bool:
+        """Whether a channel must have an ``originate_url`` (and a secret) to place calls through this one."""
 
     async def originate(self, request: OriginateRequest) -> str | None:
         """Place the call; returns the PBX's own id for it when it has one. Raises OriginateFailed."""

@@ -20,6 +20,7 @@ from switchboard.domain.events import (
     ConversationMoved,
     ConversationQueued,
     OfferMade,
+    OfferMissed,
     OffersWithdrawn,
     OperatorStatusChanged,
 )
@@ -143,7 +144,14 @@ class Applier:
     async def _SetOperatorStatus(self, x: d.SetOperatorStatus) -> None:
         await self._presence(int(x.operator_id), x.status, x.reason)
 
+    async def _CountMissed(self, x: d.CountMissed) -> None:
+        """Decided here, so persisted here: a rebuild restores the count, supervisors see it."""
+        operator, conversation = int(x.operator_id), int(x.conversation_id)
+        await self.uow.routing.set_missed_offers(operator, x.missed)
+        self.uow.emit(OfferMissed(conversation, operator, x.missed), self.now)
+
     async def _AutoPause(self, x: d.AutoPause) -> None:
+        await self.uow.routing.set_missed_offers(int(x.operator_id), 0)  # the pause restarts the count
         await self._presence(int(x.operator_id), "break", x.reason)
 
     async def _presence(self, operator_id: int, status: str, reason: str) -> None:

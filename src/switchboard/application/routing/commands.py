@@ -25,7 +25,7 @@ from switchboard.domain.events import (
     OperatorStatusChanged,
 )
 from switchboard.domain.operators import Role
-from switchboard.domain.routing.model import BUILTIN_STATUSES, OFFLINE
+from switchboard.domain.routing.model import AVAILABLE, BUILTIN_STATUSES, OFFLINE
 
 S = ConversationStatus
 
@@ -59,6 +59,8 @@ async def set_status(
         was = routable is not None and routable.logged_in
         logged_in = status != OFFLINE
         await uow.routing.set_presence(operator_id, status, reason, now, logged_in)
+        if status == AVAILABLE or (logged_in and not was):  # as the engine: a fresh start forgives the misses
+            await uow.routing.set_missed_offers(operator_id, 0)
         if was and not logged_in:  # leaving routing: what she holds goes back to the queue with her
             await uow.routing.release_operator(operator_id, now)
         uow.emit(OperatorStatusChanged(operator_id, status, reason, logged_in, was, principal.user_id), now)
@@ -98,6 +100,7 @@ async def accept_offer(services: Services, principal: Principal, conversation_id
         if not await uow.routing.take_offer(conversation_id, me, now):
             raise StateConflict("the offer is no longer open: taken, withdrawn or expired", field="conversation_id")
         others = await uow.routing.settle_offers(conversation_id, None, "withdrawn", now)
+        await uow.routing.set_missed_offers(me, 0)  # answering ends a run of misses (the engine does the same)
         uow.emit(OfferAccepted(conversation_id, me), now)
         uow.emit(ConversationAssigned(conversation_id, me, None, None), now)
         if others:

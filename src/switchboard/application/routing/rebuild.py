@@ -3,12 +3,17 @@
 The database is the truth: who is logged in and how, which conversations wait, ring or are
 held, and which timers are pending. Counters the database does not keep (round-robin memory,
 learned handle times) restart from their defaults.
+
+A conversation still ``new`` has not been admitted yet (its opening event may still be on its
+way to the router): it is left out of the restored engine and returned apart, for the router
+to admit it through the engine's front door (welcome, hours, limits, stickiness) exactly once.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -59,10 +64,15 @@ def capacity(operator: RoutableOperator) -> Capacity:
     return Capacity(per_media=dict(operator.capacity), total=operator.max_total)
 
 
-async def rebuild(
-    uow: UnitOfWork, now: datetime, settings: EngineSettings | None = None
-) -> tuple[RoutingEngine, list[LineConfig]]:
-    """The engine, and the line configurations it was built with (the router renders messages from them)."""
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    engine: RoutingEngine
+    lines: list[LineConfig]  # the configurations it was built with (the router renders messages from them)
+    unadmitted: list[int]  # conversations still new, oldest first: the router admits them
+
+
+async def rebuild(uow: UnitOfWork, now: datetime, settings: EngineSettings | None = None) -> Rebuilt:
+    """The engine as the database has it; conversations not admitted yet are left out and listed."""
     lines = await uow.lines.list()
     operators = await uow.routing.operators()
     lines_config = configs(lines, await operator_skills(uow))
@@ -75,6 +85,7 @@ async def rebuild(
     for offer in await uow.routing.open_offers():
         offers.setdefault(offer.conversation_id, []).append(offer.operator_id)
     skills = {channel.id: required_skills(channel.settings) for channel in await uow.channels.list()}
+    active = await uow.routing.active_conversations()
     conversations = [
         _conversation(
             c,
@@ -84,7 +95,7 @@ async def rebuild(
             routing_by_line.get(c.line_id, {}),
             skills.get(c.channel_id, frozenset()),
         )
-        for seq, c in enumerate(await uow.routing.active_conversations(), start=1)
+        for seq, c in enumerate(active, start=1)
     ]
     snapshot = EngineSnapshot(
         operators=tuple(_operator(o, handled.get(o.id, 0), timers, now) for o in operators),
@@ -93,7 +104,7 @@ async def rebuild(
         seq=len(conversations),
     )
     engine.restore(snapshot)
-    return engine, lines_config
+    return Rebuilt(engine, lines_config, [c.id for c in active if c.status is S.NEW])
 
 
 def _operator(o: RoutableOperator, handled: int, timers: dict[str, datetime], now: datetime) -> OperatorSnapshot:
@@ -156,6 +167,6 @@ def _state(c: ActiveConversation, offered_to: list[int]) -> str | None:
         return "assigned"
     if c.status is S.OFFERED and offered_to:
         return "offered"
-    if c.status in (S.NEW, S.QUEUED, S.OFFERED):
+    if c.status in (S.QUEUED, S.OFFERED):
         return "waiting"
     return None

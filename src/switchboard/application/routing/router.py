@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +47,7 @@ TOPICS = (
     "OfferUnanswered",
 )
 REBUILD = ("LineChanged", "OperatorChanged")
+REBUILD_ATTEMPTS = 3
 Translated = list[Any] | None
 
 
@@ -61,6 +62,7 @@ class Router:
         self.engine: RoutingEngine | None = None
         self.lines: dict[str, LineConfig] = {}
         self.rebuilds = 0
+        self.rebuilding: Callable[[], Awaitable[None]] | None = None  # seam: runs before each rebuild reads
         self._lock = asyncio.Lock()
 
     def _now(self) -> datetime:
@@ -71,17 +73,42 @@ class Router:
             await self._rebuild()
 
     async def _rebuild(self) -> None:
-        """Engine from the database, then offer what waits to whoever is free."""
-        now = self._now()
-        async with self.services.uow(read_only=True) as uow:
-            self.engine, lines = await rebuild(uow, now, self.settings)
-        self.lines = {c.line_id: c for c in lines}
-        self.rebuilds += 1
-        try:
-            await self._write(self.engine.resume(now.timestamp()), now, retry=False)
-        except Exception:
+        """Engine from the database, offer what waits to whoever is free, then admit what is still new.
+
+        The database may be ahead of the events: a conversation committed while the engine is rebuilt
+        is read here before its opening event arrives. It is still ``new`` (admission is what queues
+        it), so it is admitted here, and its event, arriving later, finds it admitted and does nothing.
+        A decision that meets a database already moved on leaves no half-known engine: it is built again.
+        """
+        for attempt in range(1, REBUILD_ATTEMPTS + 1):
             self.engine = None
-            raise
+            if self.rebuilding is not None:
+                await self.rebuilding()
+            now = self._now()
+            async with self.services.uow(read_only=True) as uow:
+                built = await rebuild(uow, now, self.settings)
+            self.lines = {c.line_id: c for c in built.lines}
+            self.rebuilds += 1
+            try:
+                await self._write(built.engine.resume(now.timestamp()), now)
+                for conversation_id in built.unadmitted:
+                    await self._admit(built.engine, conversation_id, now)
+            except Stale as stale:
+                log.info("routing rebuilt again (attempt %s): %s", attempt, stale)
+                continue
+            self.engine = built.engine
+            return
+        raise Stale(f"routing could not settle after {REBUILD_ATTEMPTS} rebuilds")
+
+    async def _admit(self, engine: RoutingEngine, conversation_id: int, now: datetime) -> None:
+        """A conversation the database has and the engine has not seen: queue it as its event would."""
+        async with self.services.uow() as uow:
+            current = await uow.routing.conversation(conversation_id)
+            new = current is not None and current.queued_at is None  # never queued before: not a reopened one
+            queued = await self._queued(uow, conversation_id, now, new=new)
+            if queued is not None:
+                await self._apply_all(uow, engine.handle(queued), now)
+            await uow.commit()
 
     async def handle(self, envelope: Envelope) -> None:
         """One committed event in; its reads, the engine's decisions and their writes in one unit of work."""
@@ -149,17 +176,12 @@ class Router:
             raise
         return 1
 
-    async def _write(self, decisions: list[Decision], now: datetime, *, retry: bool) -> None:
+    async def _write(self, decisions: list[Decision], now: datetime) -> None:
         if not decisions:
             return
-        try:
-            async with self.services.uow() as uow:
-                await self._apply_all(uow, decisions, now)
-                await uow.commit()
-        except Stale as stale:
-            log.info("routing rebuilt: %s", stale)
-            if retry:
-                await self._rebuild()
+        async with self.services.uow() as uow:
+            await self._apply_all(uow, decisions, now)
+            await uow.commit()
 
     async def _apply_all(self, uow: UnitOfWork, decisions: list[Decision], now: datetime) -> None:
         applier = Applier(uow, now, self.lines)
@@ -196,10 +218,12 @@ class Router:
         return None
 
     async def _queued(self, uow: UnitOfWork, conversation_id: int, now: datetime, *, new: bool) -> Any:
+        """Admission, once: only a ``new`` conversation is admitted, and queuing it is the claim."""
         c = await uow.routing.conversation(conversation_id)
-        if c is None or c.status not in (S.NEW, S.QUEUED):
+        if c is None or c.status is not S.NEW:
+            return None  # admitted already (by a rebuild that read it before this event came), or gone
+        if not await uow.routing.move(conversation_id, (S.NEW,), S.QUEUED, now, fresh_queue=True):
             return None
-        await uow.routing.move(conversation_id, (S.NEW, S.QUEUED), S.QUEUED, now, fresh_queue=True)
         earlier = await uow.conversations.list(ConversationQuery(contact_id=c.contact_id), 2, None)
         line = await uow.lines.get(c.line_id)
         channel = await uow.channels.get(c.channel_id)

@@ -94,6 +94,7 @@ async def _assign(uow: UnitOfWork, conversation_id: int, operator_id: int, at: d
     """The operator picked up: their offer is accepted. If it ran out meanwhile, the call is still theirs."""
     if await uow.routing.take_offer(conversation_id, operator_id, at):
         others = await uow.routing.settle_offers(conversation_id, None, "withdrawn", at)
+        await uow.routing.set_missed_offers(operator_id, 0)  # answering ends a run of misses, as in the engine
         uow.emit(OfferAccepted(conversation_id, operator_id), at)
         uow.emit(ConversationAssigned(conversation_id, operator_id, None, None), at)
         if others:

@@ -48,7 +48,7 @@ from switchboard.domain.routing.config import InvalidConfig
 from switchboard.domain.routing.split import InboundFacts, choose_line
 from switchboard.domain.voice.call import TIMEOUT, Call, CallDirection, CallStatus
 from switchboard.domain.voice.numbers import caller_number, dialled_number
-from switchboard.domain.voice.settings import PhoneSettings, phone_settings
+from switchboard.domain.voice.settings import PhoneSettings, phone_settings, voicemail_uri_problem
 from switchboard.domain.voice.signing import signature_problem
 
 log = logging.getLogger("switchboard.voice")
@@ -136,6 +136,20 @@ class CallControl:
         except Conflict:  # its twin committed first: now it is a repeat
             return await self._record(channel_id, event, now)
 
+    async def voicemail_uri(self, pbx_call_id: str) -> str | None:
+        """Where a SIP front end redirects this caller when nobody answers: the channel's ``voicemail_uri``,
+        else the call's line's ``routing.voicemail_uri``; None when neither is set."""
+        now = self.services.clock.now()
+        async with self.services.uow(read_only=True) as uow:
+            call = await uow.calls.find(None, pbx_call_id)
+            found = await self.services.catalog.route(uow, call.channel_id, now) if call is not None else None
+            line = await uow.lines.get(call.line_id) if call is not None and call.line_id is not None else None
+        if found is None:
+            return None
+        own = self._voice(found[0]).voicemail_uri
+        routed = line.routing.get("voicemail_uri") if line is not None else None
+        return own or (routed if isinstance(routed, str) and voicemail_uri_problem(routed) is None else None)
+
     # ---- operators' side -----------------------------------------------------------------------
 
     async def dial(self, principal: Principal, dial: Dial) -> Call:
@@ -192,11 +206,10 @@ class CallControl:
                 raise NotFound(f"channel {channel_id} does not answer {dnis}")
             call = Call(0, channel_id, pbx_id, CallDirection.IN, ani, dnis, CallStatus.IVR, now, contact_id)
             call.line_id, call.language = ctx.line.id, _language(ctx)
-            call = await uow.calls.add(call)
             facts = w.CallFacts(ani=ani, dnis=dnis, caller=caller, language=call.language)
             turn = w.begin(ctx.tree, facts) if ctx.tree is not None else w.default_turn(call.language)
             step = await flow.drive(ctx, call, turn)
-            await uow.calls.save(call)
+            await flow.store(ctx, call)  # one INSERT with the first step; the unique key tells a repeat
             await uow.commit()
         return step
 
@@ -260,7 +273,10 @@ class CallControl:
             raise NotFound(f"channel {channel_id} is not an active phone channel")
         channel, own_line = found
         voice = self._voice(channel)
-        line = await uow.lines.get(line_id) if line_id is not None else None
+        if own_line is not None and line_id == own_line.id:  # the channel's own line: already in memory
+            line: Line | None = own_line
+        else:
+            line = await uow.lines.get(line_id) if line_id is not None else None
         if line is None:
             line = await _split(uow, channel, own_line, dnis, contact_id, now)
         tree = voice.ivr if voice.ivr is not None else self._line_tree(line)
@@ -344,11 +360,10 @@ async def _caller(uow: UnitOfWork, ani: str) -> tuple[int | None, str]:
     """The contact the calling number belongs to, and what the IVR calls them: vip, known or unknown."""
     if not ani.startswith("+"):
         return None, "unknown"
-    owner = await uow.contacts.find_by_identity(Identity(IdentityKind.PHONE, ani))
-    contact = await uow.contacts.get(owner) if owner is not None else None
-    if contact is None:
+    found = await uow.contacts.owner_tier(Identity(IdentityKind.PHONE, ani))
+    if found is None:
         return None, "unknown"
-    return contact.id, "vip" if contact.tier is ContactTier.VIP else "known"
+    return found[0], "vip" if found[1] is ContactTier.VIP else "known"
 
 
 async def _split(

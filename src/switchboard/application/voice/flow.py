@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from switchboard.application.context import Services
-from switchboard.application.ports.storage import ConversationQuery, UnitOfWork
+from switchboard.application.ports.storage import ConversationQuery, TimelineRow, UnitOfWork
 from switchboard.application.voice.callbacks import create_callback
 from switchboard.application.voice.model import Action, Outcome, Step, StepResult
 from switchboard.domain.channels import Channel
@@ -62,6 +62,14 @@ def issue(ctx: CallContext, call: Call, action: Action, **fields: Any) -> Step:
     alive = MAX_TALK_S if call.status is CallStatus.TALKING else QUIET_S + (step.max_s or 0.0)
     call.expires_at = ctx.now + timedelta(seconds=alive)
     return step
+
+
+async def store(ctx: CallContext, call: Call) -> None:
+    """Save the call; a new call (id 0) is inserted whole, once, when something needs its id or at the end."""
+    if call.id == 0:
+        await ctx.uow.calls.add(call)
+    else:
+        await ctx.uow.calls.save(call)
 
 
 def current(call: Call) -> Step:
@@ -161,6 +169,7 @@ async def _ivr_callback(ctx: CallContext, call: Call) -> bool:
     if not call.ani.startswith("+"):
         return False
     contact_id, _ = await ensure_contact(ctx, call)
+    await store(ctx, call)  # the callback names the call
     await create_callback(
         ctx.uow,
         ctx.line,
@@ -232,9 +241,12 @@ async def enqueue(ctx: CallContext, call: Call, line_id: int | None, prompts: tu
     contact_id, new_contact = await ensure_contact(ctx, call)
     source = Source(ctx.channel.id, line.id, dialled_number=call.dnis)
     conversation = await ctx.uow.conversations.add(contact_id, line.id, ctx.channel.id, S.NEW, ctx.now, source)
-    await ctx.uow.timeline.add(
-        contact_id, "conversation_opened", conversation.id, ctx.now, ctx.channel.name, conversation.id, ctx.channel.kind
-    )
+    kind = ctx.channel.kind
+    timeline = [
+        TimelineRow(
+            contact_id, "conversation_opened", conversation.id, ctx.now, ctx.channel.name, conversation.id, kind
+        )
+    ]
     ctx.uow.emit(ConversationOpened(conversation.id, contact_id, line.id, ctx.channel.id), ctx.now)
     if new_contact and line.create_lead_for_new_contact:
         lead = await ctx.uow.leads.add(
@@ -246,8 +258,9 @@ async def enqueue(ctx: CallContext, call: Call, line_id: int | None, prompts: tu
             ctx.now,
             source,
         )
-        await ctx.uow.timeline.add(contact_id, "lead", lead.id, ctx.now, lead.title, conversation.id, ctx.channel.kind)
+        timeline.append(TimelineRow(contact_id, "lead", lead.id, ctx.now, lead.title, conversation.id, kind))
         ctx.uow.emit(LeadCreated(lead.id, contact_id, conversation.id, True), ctx.now)
+    await ctx.uow.intake.add_timeline(timeline)  # both entries in one round trip
     call.status, call.queued_at = CallStatus.QUEUED, ctx.now
     call.conversation_id, call.line_id = conversation.id, line.id
     return issue(

@@ -53,7 +53,7 @@ async def originate(services: Services, originator: Originator, principal: Princ
     typed = _typed_number(dial.number, services.default_region) if dial.number is not None else None
     now = services.clock.now()
     async with services.uow() as uow:
-        call, request = await _record(services, uow, principal.user_id, dial, typed, now)
+        call, request = await _record(services, uow, principal.user_id, dial, typed, now, originator.needs_url)
         await uow.commit()
     try:
         pbx_id = await originator.originate(request)
@@ -73,14 +73,20 @@ def _typed_number(raw: str, region: str) -> str:
 
 
 async def _record(
-    services: Services, uow: UnitOfWork, operator_id: int, dial: Dial, typed: str | None, now: datetime
+    services: Services,
+    uow: UnitOfWork,
+    operator_id: int,
+    dial: Dial,
+    typed: str | None,
+    now: datetime,
+    needs_url: bool,
 ) -> tuple[Call, OriginateRequest]:
     operator = await uow.users.get(operator_id)
     assert operator is not None
     callback = await _take_callback(uow, Principal(Role.OPERATOR, operator_id), dial.callback_id, now)
     number, contact_id = await _whom(uow, dial, typed, callback, now)
     preferred = callback.channel_id if callback is not None else None
-    channel, voice = await _channel(uow, services.default_region, dial.channel_id, preferred, operator_id)
+    channel, voice = await _channel(uow, services.default_region, dial.channel_id, preferred, operator_id, needs_url)
     line_id = callback.line_id if callback is not None else channel.line_id
     source = Source(channel.id, line_id)
     conversation = await uow.conversations.add(contact_id, line_id, channel.id, S.NEW, now, source)
@@ -108,7 +114,6 @@ async def _record(
             callback_id=callback.id if callback else None,
         )
     )
-    assert voice.originate_url is not None and voice.secret is not None
     request = OriginateRequest(
         url=voice.originate_url,
         secret=voice.secret,
@@ -163,31 +168,34 @@ async def _whom(
 
 
 async def _channel(
-    uow: UnitOfWork, region: str, channel_id: int | None, preferred: int | None, operator_id: int
+    uow: UnitOfWork, region: str, channel_id: int | None, preferred: int | None, operator_id: int, needs_url: bool
 ) -> tuple[Channel, PhoneSettings]:
     """The channel to dial out of: the one asked for, else the callback's own, else one of the operator's lines."""
     if channel_id is not None:
         channel = await uow.channels.get(channel_id)
-        voice = _dialling(channel, region)
+        voice = _dialling(channel, region, needs_url)
         if channel is None or voice is None:
             raise InvalidInput(f"channel {channel_id} is not a phone channel that can place calls", field="channel_id")
         return channel, voice
     mine = {line.id for line in await uow.lines.list() if operator_id in line.operator_ids}
-    usable = [(c, v) for c in await uow.channels.list() if (v := _dialling(c, region)) is not None]
+    usable = [(c, v) for c in await uow.channels.list() if (v := _dialling(c, region, needs_url)) is not None]
     usable.sort(key=lambda pair: (pair[0].id != preferred, pair[0].line_id not in mine, pair[0].id))
     if not usable:
-        raise InvalidInput("no phone channel has an originate_url and a secret to place calls", field="channel_id")
+        needed = " with an originate_url and a secret" if needs_url else ""
+        raise InvalidInput(f"no active phone channel{needed} can place calls", field="channel_id")
     return usable[0]
 
 
-def _dialling(channel: Channel | None, region: str) -> PhoneSettings | None:
+def _dialling(channel: Channel | None, region: str, needs_url: bool) -> PhoneSettings | None:
+    """The channel's voice settings if it can place calls: a phone channel with an ``originate_url`` and a
+    secret, or any phone channel when the originator needs no URL (Asterisk through AMI)."""
     if channel is None or channel.kind is not ChannelKind.PHONE or not channel.active:
         return None
     try:
         voice = phone_settings(channel.settings, region)
     except InvalidConfig:
         return None
-    return voice if voice.originate_url and voice.secret else None
+    return voice if not needs_url or (voice.originate_url and voice.secret) else None
 
 
 async def _failed(services: Services, call_id: int) -> None:

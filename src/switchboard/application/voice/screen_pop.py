@@ -47,11 +47,7 @@ async def screen_pop(services: Services, principal: Principal, call_id: int) -> 
         history = await uow.conversations.list(ConversationQuery(contact_id=contact.id), HISTORY + 1, None)
         leads = await uow.leads.list(contact.id, None, 50, 0)
     earlier = [c for c in history if c.id != call.conversation_id][:HISTORY]
-    known = (
-        contact.created_at < call.started_at
-        or bool(earlier)
-        or any(lead.conversation_id != call.conversation_id for lead in leads)
-    )
+    known = _known_before(call, contact, earlier, leads)
     return ScreenPop(
         call,
         known,
@@ -60,6 +56,17 @@ async def screen_pop(services: Services, principal: Principal, call_id: int) -> 
         earlier,
         [lead for lead in leads if lead.status in OPEN_LEADS],
         () if known else ("create_contact", "create_lead"),
+    )
+
+
+def _known_before(call: Call, contact: Contact, history: list[Conversation], leads: list[Lead]) -> bool:
+    """Known *before this call*: what this call made (the contact, its lead) or what came meanwhile (a chat
+    from the same number while the caller waits) does not count, however late the card is read."""
+    before = call.started_at  # a contact this call made has exactly this time; others' records may share it
+    return (
+        contact.created_at < before
+        or any(c.opened_at <= before for c in history)
+        or any(lead.created_at <= before and lead.conversation_id != call.conversation_id for lead in leads)
     )
 
 

@@ -16,6 +16,7 @@ from switchboard.domain.routing.config import LineConfig, OffHours, Overflow
 from switchboard.domain.routing.decisions import (
     AutoPause,
     CancelTimer,
+    CountMissed,
     Decision,
     KeepWaiting,
     MoveToLine,
@@ -426,9 +427,10 @@ class RoutingCore:
 
     # ---- missed offers -----------------------------------------------------------------
 
-    def missed(self, op: OperatorState, line: LineConfig, at: float) -> None:
-        """Count a missed offer; after N in a row (line setting) pause the operator."""
+    def missed(self, op: OperatorState, conversation_id: str, line: LineConfig, at: float) -> None:
+        """Count a missed offer; after N in a row (line setting) pause the operator (which restarts the count)."""
         op.missed += 1
+        self.out.append(CountMissed(op.id, conversation_id, op.missed))
         limit = line.auto_pause_after_missed
         if limit is not None and op.missed >= limit and op.rank is not None:
             self.out.append(AutoPause(op.id, MISSED_OFFERS, op.missed))

@@ -112,6 +112,15 @@ class SetOperatorStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class CountMissed:
+    """An offer to the operator expired unanswered: their misses in a row are now `missed` (to persist)."""
+
+    operator_id: str
+    conversation_id: str
+    missed: int
+
+
+@dataclass(frozen=True, slots=True)
 class AutoPause:
     """Too many missed offers in a row: the operator is put on break."""
 
@@ -141,6 +150,7 @@ Decision = (
     | ScheduleTimer
     | CancelTimer
     | SetOperatorStatus
+    | CountMissed
     | AutoPause
     | Ignored
 )

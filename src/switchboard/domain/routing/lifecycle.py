@@ -33,7 +33,7 @@ class Lifecycle(RoutingCore):
             conv.tried.add(op.id)
         self.out.append(WithdrawOffers(conv.id, tuple(o.id for o in ops), "expired"))
         for op in ops:
-            self.missed(op, conv.line.config, at)
+            self.missed(op, conv.id, conv.line.config, at)
             self.refresh(op)
         self.route(conv, at)
         for op in ops:

@@ -5,11 +5,13 @@
  "ivr": {"start": "main", "nodes": {…}},        # optional; else the line's routing.ivr; else straight to the queue
  "extensions": {"12": "sip:olga@pbx.local"},    # operator id → where the PBX reaches their phone
  "originate_url": "https://pbx.example/switchboard/originate",   # click-to-call (signed POST)
+ "voicemail_uri": "sip:voicemail@pbx.example",  # a SIP front end redirects (302) callers nobody answered here
  "announce_every_s": 30, "poll_after_s": 5}
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,8 +24,19 @@ from switchboard.domain.voice.signing import MIN_SECRET
 
 MASK = "********"
 VOICE_KEYS = frozenset(
-    {"numbers", "secret", "ivr", "extensions", "originate_url", "announce_every_s", "poll_after_s", "caller_id"}
+    {
+        "numbers",
+        "secret",
+        "ivr",
+        "extensions",
+        "originate_url",
+        "announce_every_s",
+        "poll_after_s",
+        "caller_id",
+        "voicemail_uri",
+    }
 )
+SIP_URI = re.compile(r"^sips?:[^\s<>\"]{1,500}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +49,7 @@ class PhoneSettings:
     announce_every_s: float = 30.0  # 0: never announce the position
     poll_after_s: float = 5.0  # how long the PBX plays hold music before asking again
     caller_id: str | None = None  # the number customers see on outbound calls (default: the first number)
+    voicemail_uri: str | None = None  # where a SIP front end redirects a caller nobody answered (302)
 
     def target_of(self, operator_id: int, login: str) -> str:
         """Where the PBX reaches this operator: the configured extension, else their login."""
@@ -77,9 +91,20 @@ def phone_settings(settings: Mapping[str, Any], region: str, prefix: str = "sett
     if caller_id is not None and not isinstance(caller_id, str):
         errors.append((f"{prefix}.caller_id", "must be a phone number"))
         caller_id = None
+    voicemail = settings.get("voicemail_uri")
+    if voicemail is not None and (problem := voicemail_uri_problem(voicemail)) is not None:
+        errors.append((f"{prefix}.voicemail_uri", problem))
+        voicemail = None
     if errors:
         raise InvalidConfig(errors)
-    return PhoneSettings(numbers, secret, tree, extensions, url, announce, poll, caller_id)
+    return PhoneSettings(numbers, secret, tree, extensions, url, announce, poll, caller_id, voicemail)
+
+
+def voicemail_uri_problem(value: object) -> str | None:
+    """A channel's ``voicemail_uri`` or a line's ``routing.voicemail_uri``: what is wrong with it, if anything."""
+    if isinstance(value, str) and SIP_URI.match(value):
+        return None
+    return "must be a sip: or sips: URI (e.g. sip:voicemail@pbx.example), without spaces or <>"
 
 
 def _numbers(raw: object, region: str, field: str, errors: list[tuple[str, str]]) -> tuple[str, ...]:

@@ -67,10 +67,16 @@ async def messages(
 async def reply(
     conversation_id: PathId, body: ReplyIn, request: Request, principal: Principal = Depends(current_principal)
 ) -> MessageOut:
-    """Answer the customer in their channel; the message is queued for the connector to deliver."""
+    """Answer the customer in their channel (or another of theirs: ``channel_id``); queued for the connector.
+
+    The message's ``conversation_id`` says where it went: another channel's conversation when switched.
+    """
     attachments = tuple(Attachment(a.name, a.content_type, a.size, a.url) for a in body.attachments)
     message = await uc.send_reply(
-        container(request).services, principal, conversation_id, uc.Reply(body.text, attachments, _template(body))
+        container(request).services,
+        principal,
+        conversation_id,
+        uc.Reply(body.text, attachments, _template(body), tuple(body.upload_ids), body.channel_id),
     )
     return MessageOut.of(message)
 

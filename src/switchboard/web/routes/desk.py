@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from switchboard.application import notes as uc
 from switchboard.application.access import Principal
-from switchboard.application.privacy import reveal_contact
+from switchboard.application.desk_heads import MAX_MESSAGES, ConversationHead, conversation_heads
+from switchboard.application.errors import InvalidInput
+from switchboard.application.privacy import reveal_contact, shown
 from switchboard.domain.notes import CannedResponse, Note
 from switchboard.web.access import MANAGERS, STAFF, allow, container, current_principal
-from switchboard.web.schemas import ContactOut, PathId, Strict
+from switchboard.web.schemas import ContactOut, ConversationOut, MessageOut, PathId, Strict
 
 router = APIRouter()
 
@@ -106,3 +108,43 @@ async def reveal(
 ) -> ContactOut:
     """The contact's identities in full (operators see them masked elsewhere); every reveal is audited."""
     return ContactOut.of(await reveal_contact(container(request).services, principal, contact_id, body.reason))
+
+
+class HeadOut(BaseModel):
+    conversation: ConversationOut
+    contact: ContactOut | None = Field(description="null when the contact was merged: GET /contacts/{id} follows")
+    messages: list[MessageOut] = Field(description="the newest `limit`, newest first (as /messages)")
+    notes: list[NoteOut] = Field(description="oldest first")
+    complete: bool = Field(description="no older messages than these")
+
+    @classmethod
+    def of(cls, principal: Principal, head: ConversationHead, limit: int) -> HeadOut:
+        return cls(
+            conversation=ConversationOut.of(head.conversation),
+            contact=ContactOut.of(shown(principal, head.contact)) if head.contact else None,
+            messages=[MessageOut.of(m) for m in head.messages],
+            notes=[NoteOut.of(n) for n in head.notes],
+            complete=len(head.messages) < limit,
+        )
+
+
+def _ids(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise InvalidInput("ids are conversation ids separated by commas, e.g. 12,15,18", field="ids") from None
+
+
+@router.get("/desk/heads", response_model=list[HeadOut], tags=["desk"], **allow(*STAFF))
+async def heads(
+    request: Request,
+    ids: str = Query("", max_length=2200, description="conversation ids, comma-separated: 12,15,18"),
+    limit: int = Query(30, ge=1, le=MAX_MESSAGES),
+    principal: Principal = Depends(current_principal),
+) -> list[HeadOut]:
+    """Several conversations at once (card, newest messages, notes): the desk warms all it holds in one request.
+
+    Conversations the caller may not read, or that do not exist, are left out.
+    """
+    found = await conversation_heads(container(request).services, principal, _ids(ids), limit)
+    return [HeadOut.of(principal, head, limit) for head in found]

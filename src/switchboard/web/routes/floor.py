@@ -35,6 +35,7 @@ class FloorOperatorOut(BaseModel):
     load: int = Field(description="conversations held now")
     max_total: int
     line_ids: list[int]
+    missed_offers: int = Field(description="offers let expire in a row; the line's auto-pause counts these")
 
 
 class FloorConversationOut(BaseModel):

@@ -88,10 +88,11 @@ class SipEventIn(Strict):
 
 
 class SipDecisionOut(BaseModel):
-    """Where the INVITE goes (``relay`` to ``uri``, ringing up to ``timeout_ms``), or the status to answer."""
+    """Where the INVITE goes (``relay`` to ``uri``, ringing up to ``timeout_ms``), the status to answer, or
+    ``redirect`` (``302`` with ``uri`` as the Contact: the voicemail of a caller nobody answered)."""
 
     call_id: str
-    action: Literal["relay", "reply"]
+    action: Literal["relay", "reply", "redirect"]
     step_id: int | None = None
     uri: str | None = None
     operator_id: int | None = None
@@ -151,10 +152,10 @@ async def _decide(calls: CallControl, step: Step, domain: str, wait_s: float) ->
     for _ in range(MAX_STEPS):
         if step.action is Action.CONNECT and step.target:
             return await _relay(calls, step, domain)
-        if step.action in (Action.HANGUP, Action.VOICEMAIL, Action.CONNECT):
+        if step.action is Action.VOICEMAIL or (step.action is Action.ENQUEUE and time.monotonic() >= deadline):
+            return await _voicemail_or_480(calls, step)
+        if step.action in (Action.HANGUP, Action.CONNECT):
             return await _end(calls, step, 480, "Temporarily Unavailable", f"sip-{step.action.value}")
-        if step.action is Action.ENQUEUE and time.monotonic() >= deadline:
-            return await _end(calls, step, 480, "No Operator Available", "sip-queue-timeout")
         if step.action is Action.ENQUEUE:
             await asyncio.sleep(POLL_S)
         outcome = {Action.PLAY: Outcome.DONE, Action.COLLECT: Outcome.NO_INPUT}.get(step.action, Outcome.WAITED)
@@ -177,6 +178,17 @@ async def _relay(calls: CallControl, step: Step, domain: str) -> SipDecisionOut:
         operator_id=step.operator_id,
         timeout_ms=timeout_ms,
     )
+
+
+async def _voicemail_or_480(calls: CallControl, step: Step) -> SipDecisionOut:
+    """Nobody took the call in time (or the menus chose voicemail): the line's voicemail if it has one."""
+    uri = await calls.voicemail_uri(step.call_id)
+    if uri is not None:
+        await _end(calls, step, 302, "Moved Temporarily", "sip-voicemail")
+        return SipDecisionOut(call_id=step.call_id, action="redirect", uri=uri, code=302, reason="Moved Temporarily")
+    if step.action is Action.VOICEMAIL:
+        return await _end(calls, step, 480, "Temporarily Unavailable", "sip-voicemail")
+    return await _end(calls, step, 480, "No Operator Available", "sip-queue-timeout")
 
 
 async def _end(calls: CallControl, step: Step, code: int, reason: str, cause: str) -> SipDecisionOut:

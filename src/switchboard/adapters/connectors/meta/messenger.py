@@ -106,7 +106,17 @@ class MessengerPlatform:
             raise InvalidInput(f"message_tag must be one of: {allowed}", field="settings.message_tag")
 
     def check_reply(self, config: ChannelConfig, message: OutboundMessage, now: datetime) -> None:
-        """Inside 24 hours anything goes; later only with the channel's message tag (HUMAN_AGENT: 7 days)."""
+        """Inside 24 hours anything goes; later only with the channel's message tag (HUMAN_AGENT: 7 days).
+
+        A platform that takes no uploads (Instagram) takes files only by a public https URL.
+        """
+        if not self.uploads:
+            for file in message.attachments:
+                if not (file.attachment.url or "").startswith("https://"):
+                    raise InvalidInput(
+                        f"{self.provider} takes attachment {file.attachment.name!r} only by a public https URL",
+                        field="attachments",
+                    )
         last = message.last_inbound_at
         age = None if last is None else now - last
         if age is not None and age <= CUSTOMER_WINDOW:

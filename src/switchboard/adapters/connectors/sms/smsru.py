@@ -115,6 +115,9 @@ def failure(code: int, text: str | None = None) -> SendFailed:
     return SendFailed(reason, retryable=False)
 
 
+POLL_INTERVAL_S = 60.0
+
+
 class SmsRuProvider:
     name: str = "smsru"
     secret_names: tuple[str, ...] = ("api_id", "callback_token")
@@ -129,7 +132,13 @@ class SmsRuProvider:
             read.url(settings, "webhook_url")
         read.flag(settings, "test", False)
         read.max_parts(settings, MAX_PARTS)
+        self.poll_interval(settings)
         read.secret(secrets, "api_id")
+
+    def poll_interval(self, settings: Mapping[str, Any]) -> float | None:
+        """Seconds between status polls when ``poll_statuses`` is on (no callback reaches us); else None."""
+        every = read.number(settings, "poll_interval_seconds", POLL_INTERVAL_S, low=5, high=3600)
+        return every if read.flag(settings, "poll_statuses", False) else None
 
     def max_parts(self, settings: Mapping[str, Any]) -> int:
         return read.max_parts(settings, MAX_PARTS)

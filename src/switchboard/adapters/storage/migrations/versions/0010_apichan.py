@@ -1,7 +1,7 @@
 """apichan: the outbox's publish sequence, so a websocket resumes without gaps on PostgreSQL
 
-Revision ID: 0009_apichan
-Revises: 0007_perf
+Revision ID: 0010_apichan
+Revises: 0009_attach
 
 Outbox ids come from a sequence handed out before commit, so two transactions can commit out of
 id order and a client resuming after id N could miss a smaller id committed later. The relay now
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_apichan"
-down_revision = "0007_perf"
+revision = "0010_apichan"
+down_revision = "0009_attach"
 branch_labels = None
 depends_on = None
 
