@@ -139,9 +139,9 @@ async def _event_row(connection: Any, label: str) -> int:
     return int((await connection.execute(statement)).scalar_one())
 
 
+# PostgreSQL only: sQLite has one writer: its ids commit in order
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 async def test_resume_after_a_smaller_id_commits_late_misses_nothing(container: Container, desk: Desk) -> None:
-    if container.database.is_sqlite:
-        pytest.skip("SQLite has one writer: its ids commit in order")
     await container.relay.drain(2)
     await container.bus.drain()  # type: ignore[attr-defined]
     engine = container.database.engine

@@ -246,9 +246,9 @@ async def test_the_worker_polls_on_its_own_and_stops_cleanly(container: Containe
     await other.release()
 
 
+# PostgreSQL only: sQLite has one process: it always leads
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 async def test_only_one_process_polls(container: Container, yandex: FakeYandex) -> None:
-    if container.database.is_sqlite:
-        pytest.skip("SQLite has one process: it always leads")
     await polled_yandex(container, yandex)
     first, second = (
         PollingWorker(container.services, LeaderLock(container.database, POLLING_LOCK), retry_seconds=0.05)
