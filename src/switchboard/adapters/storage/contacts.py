@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, FromClause, Select, exists, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import tables as t
@@ -70,6 +70,25 @@ def contact_from_row(row: Any, identities: list[Identity]) -> Contact:
     )
 
 
+def with_identities(contacts: FromClause) -> Select[Any]:
+    """Contacts joined to their identities, one row per identity (NULLs for a contact without any):
+    the card in one statement, not one for the contacts and one for their identities."""
+    i = t.identities.c
+    return select(contacts, i.kind.label("identity_kind"), i.value.label("identity_value")).select_from(
+        contacts.outerjoin(t.identities, i.contact_id == contacts.c.id)
+    )
+
+
+def grouped(rows: Iterable[Any]) -> list[Contact]:
+    """Contacts from ``with_identities`` rows, in the rows' order (a contact's rows are adjacent)."""
+    found: dict[int, tuple[Any, list[Identity]]] = {}
+    for row in rows:
+        _, identities = found.setdefault(row.id, (row, []))
+        if row.identity_kind is not None:
+            identities.append(Identity(IdentityKind(row.identity_kind), row.identity_value))
+    return [contact_from_row(row, identities) for row, identities in found.values()]
+
+
 def column_values(fields: Mapping[str, Any]) -> dict[str, Any]:
     """Domain field values as the contacts table's columns."""
     values: dict[str, Any] = {}
@@ -114,13 +133,9 @@ class SqlContacts:
         """The contacts with these ids that exist, in id order."""
         if not contact_ids:
             return []
-        rows = (
-            await self._c.execute(
-                select(t.contacts).where(t.contacts.c.id.in_(list(contact_ids))).order_by(t.contacts.c.id)
-            )
-        ).all()
-        identities = await self._identities([row.id for row in rows]) if rows else {}
-        return [contact_from_row(row, identities.get(row.id, [])) for row in rows]
+        c = t.contacts.c
+        statement = with_identities(t.contacts).where(c.id.in_(list(contact_ids))).order_by(c.id, t.identities.c.id)
+        return grouped(await self._c.execute(statement))
 
     async def lock(self, contact_ids: Sequence[int]) -> None:
         """Hold these contacts' rows until the commit (in id order, so two merges cannot deadlock)."""
@@ -201,9 +216,8 @@ class SqlContacts:
             conditions.append(t.contacts.c.search_name.like(pattern, escape="\\"))
         if conditions:
             statement = statement.where(*conditions)
-        rows = (await self._c.execute(statement)).all()
-        identities = await self._identities([row.id for row in rows]) if rows else {}
-        return [contact_from_row(row, identities.get(row.id, [])) for row in rows]
+        page = statement.subquery("page")
+        return grouped(await self._c.execute(with_identities(page).order_by(page.c.id.desc(), t.identities.c.id)))
 
     async def batch(self, after_id: int, limit: int) -> list[Contact]:
         rows = (
