@@ -556,7 +556,7 @@ async def plans(container: Any, backend: str, base: Base, lookups: dict[str, Any
         log(f"\n{backend}, {item['lookup']}:\n  {item['sql'][:300]}")
         for line in item["plan"]:
             log(f"      {line}")
-    scans = [line for item in explained for line in item["plan"] if _full_scan(line)]
+    scans = [line for item in explained for line in item["plan"] if _full_scan(line, item["plan"])]
     return {
         "bench": "timeline",
         "kind": "plans",
@@ -566,11 +566,16 @@ async def plans(container: Any, backend: str, base: Base, lookups: dict[str, Any
     }
 
 
-def _full_scan(line: str) -> bool:
-    """A sequential scan of a big table (PostgreSQL ``Seq Scan``, SQLite ``SCAN`` without an index)."""
+def _full_scan(line: str, plan: list[str]) -> bool:
+    """A sequential scan of a big table (PostgreSQL ``Seq Scan``, SQLite ``SCAN`` without an index);
+    SQLite reading back its own subquery's few rows (``CO-ROUTINE page`` then ``SCAN page``) is not one."""
     if "Seq Scan on" in line:
         return True
-    return line.split(" | ")[-1].startswith("SCAN ") and "INDEX" not in line
+    step = line.split(" | ")[-1]
+    if not step.startswith("SCAN ") or "INDEX" in step:
+        return False
+    name = step.split()[1]
+    return not any(other.split(" | ")[-1] in (f"CO-ROUTINE {name}", f"MATERIALIZE {name}") for other in plan)
 
 
 # --- the run ------------------------------------------------------------------------------------

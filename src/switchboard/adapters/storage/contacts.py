@@ -103,7 +103,10 @@ def search_statement(phone: bool, email: bool, name: bool) -> Select[Any]:
     return with_identities(page).order_by(page.c.id.desc(), i.id)
 
 
-CARDS = (  # built once: the card is the hottest read
+CARD = (  # built once: the card is the hottest read
+    with_identities(t.contacts).where(t.contacts.c.id == bindparam("id")).order_by(t.identities.c.id)
+)
+CARDS = (
     with_identities(t.contacts)
     .where(t.contacts.c.id.in_(bindparam("ids", expanding=True)))
     .order_by(t.contacts.c.id, t.identities.c.id)
@@ -157,7 +160,7 @@ class SqlContacts:
         return Contact(id=result.scalar_one(), name=name, created_at=at, updated_at=at, tier=tier, **profile)
 
     async def get(self, contact_id: int) -> Contact | None:
-        found = await self.get_many([contact_id])
+        found = grouped(await self._c.execute(CARD, {"id": contact_id}))
         return found[0] if found else None
 
     async def get_many(self, contact_ids: Sequence[int]) -> list[Contact]:
