@@ -54,6 +54,38 @@ async def test_identity_belongs_to_one_contact(container: Container) -> None:
         assert [c.name for c in await uow.contacts.search(ContactQuery(), 10, 0)] == ["A"]
 
 
+async def test_cards_come_with_their_identities_and_a_page_counts_contacts_not_identities(
+    container: Container,
+) -> None:
+    # given a contact with three identities, one with none, and one with a phone
+    email, chat = Identity(IdentityKind.EMAIL, "a@example.com"), Identity(IdentityKind.TELEGRAM, "4242")
+    async with container.services.uow() as uow:
+        many = await uow.contacts.add("Many", ContactTier.REGULAR, AT)
+        for identity in (PHONE, email, chat):
+            await uow.contacts.add_identity(many.id, identity, AT)
+        bare = await uow.contacts.add("Bare", ContactTier.REGULAR, AT)
+        other = await uow.contacts.add("Other", ContactTier.REGULAR, AT)
+        await uow.contacts.add_identity(other.id, Identity(IdentityKind.PHONE, "+79160000000"), AT)
+        await uow.commit()
+    async with container.services.uow(read_only=True) as uow:
+        # when the cards are read one by one, together, by phone, and a page at a time
+        one = await uow.contacts.get(many.id)
+        together = await uow.contacts.get_many([other.id, bare.id, many.id])
+        by_phone = await uow.contacts.search(ContactQuery(phone=PHONE.value), 50, 0)
+        first_page = await uow.contacts.search(ContactQuery(), 2, 0)
+        second_page = await uow.contacts.search(ContactQuery(), 2, 2)
+    # then each card carries its own identities in the order they were added, and a page of 2 is 2 contacts
+    assert one is not None and one.identities == [PHONE, email, chat]
+    assert [(c.name, c.identities) for c in together] == [
+        ("Many", [PHONE, email, chat]),
+        ("Bare", []),
+        ("Other", [Identity(IdentityKind.PHONE, "+79160000000")]),
+    ]
+    assert [(c.id, c.identities) for c in by_phone] == [(many.id, [PHONE, email, chat])]
+    assert [c.name for c in first_page] == ["Other", "Bare"]
+    assert [(c.name, len(c.identities)) for c in second_page] == [("Many", 3)]
+
+
 async def test_times_come_back_aware_utc(container: Container) -> None:
     moscow = datetime(2026, 11, 2, 12, 0, tzinfo=UTC) + timedelta(hours=3)
     async with container.services.uow() as uow:

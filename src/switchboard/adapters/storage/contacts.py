@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, exists, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, FromClause, Integer, Select, bindparam, exists, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import tables as t
@@ -43,6 +44,11 @@ def searchable(name: str) -> str:
     return name.casefold().replace("ё", "е")
 
 
+def like_pattern(name: str) -> str:
+    """``%name%`` in the searchable form, LIKE's own characters escaped with a backslash."""
+    return "%" + searchable(name).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def match_name(name: str | None, first: str | None, middle: str | None, last: str | None) -> str:
     """The matcher's name key, stored so a card finds transliterated and swapped namesakes by index."""
     return name_block(Person(0, first_name=first, last_name=last, middle_name=middle, full_name=name))[:200]
@@ -68,6 +74,53 @@ def contact_from_row(row: Any, identities: list[Identity]) -> Contact:
         merged_into_id=row.merged_into_id,
         **{name: getattr(row, name) for name in PLAIN},
     )
+
+
+def with_identities(contacts: FromClause) -> Select[Any]:
+    """Contacts joined to their identities, one row per identity (NULLs for a contact without any):
+    the card in one statement, not one for the contacts and one for their identities."""
+    i = t.identities.c
+    return select(contacts, i.kind.label("identity_kind"), i.value.label("identity_value")).select_from(
+        contacts.outerjoin(t.identities, i.contact_id == contacts.c.id)
+    )
+
+
+@functools.cache
+def search_statement(phone: bool, email: bool, name: bool) -> Select[Any]:
+    """A page of live contacts with their identities, newest first, built once per kind of search:
+    building it (a subquery proxies every contacts column) cost more CPU than running it."""
+    c, i = t.contacts.c, t.identities.c
+    conditions: list[ColumnElement[bool]] = [c.merged_into_id.is_(None)]
+    for kind, wanted in ((IdentityKind.PHONE, phone), (IdentityKind.EMAIL, email)):
+        if wanted:
+            # IN, not a correlated EXISTS: SQLite would scan every contact (bench/timeline.py plans)
+            owner = select(i.contact_id).where(i.kind == kind.value, i.value == bindparam(kind.value))
+            conditions.append(c.id.in_(owner))
+    if name:
+        conditions.append(c.search_name.like(bindparam("name"), escape="\\"))
+    limit, offset = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
+    page = select(t.contacts).where(*conditions).order_by(c.id.desc()).limit(limit).offset(offset).subquery("page")
+    return with_identities(page).order_by(page.c.id.desc(), i.id)
+
+
+CARD = (  # built once: the card is the hottest read
+    with_identities(t.contacts).where(t.contacts.c.id == bindparam("id")).order_by(t.identities.c.id)
+)
+CARDS = (
+    with_identities(t.contacts)
+    .where(t.contacts.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(t.contacts.c.id, t.identities.c.id)
+)
+
+
+def grouped(rows: Iterable[Any]) -> list[Contact]:
+    """Contacts from ``with_identities`` rows, in the rows' order (a contact's rows are adjacent)."""
+    found: dict[int, tuple[Any, list[Identity]]] = {}
+    for row in rows:
+        _, identities = found.setdefault(row.id, (row, []))
+        if row.identity_kind is not None:
+            identities.append(Identity(IdentityKind(row.identity_kind), row.identity_value))
+    return [contact_from_row(row, identities) for row, identities in found.values()]
 
 
 def column_values(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -117,20 +170,14 @@ class SqlContacts:
         return Contact(id=result.scalar_one(), name=name, created_at=at, updated_at=at, tier=tier, **profile)
 
     async def get(self, contact_id: int) -> Contact | None:
-        found = await self.get_many([contact_id])
+        found = grouped(await self._c.execute(CARD, {"id": contact_id}))
         return found[0] if found else None
 
     async def get_many(self, contact_ids: Sequence[int]) -> list[Contact]:
         """The contacts with these ids that exist, in id order."""
         if not contact_ids:
             return []
-        rows = (
-            await self._c.execute(
-                select(t.contacts).where(t.contacts.c.id.in_(list(contact_ids))).order_by(t.contacts.c.id)
-            )
-        ).all()
-        identities = await self._identities([row.id for row in rows]) if rows else {}
-        return [contact_from_row(row, identities.get(row.id, [])) for row in rows]
+        return grouped(await self._c.execute(CARDS, {"ids": list(contact_ids)}))
 
     async def lock(self, contact_ids: Sequence[int]) -> None:
         """Hold these contacts' rows until the commit (in id order, so two merges cannot deadlock)."""
@@ -192,29 +239,15 @@ class SqlContacts:
         await self._c.execute(_ADD_IDENTITY, values)
 
     async def search(self, query: ContactQuery, limit: int, offset: int) -> list[Contact]:
-        statement = (
-            select(t.contacts)
-            .where(t.contacts.c.merged_into_id.is_(None))
-            .order_by(t.contacts.c.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-        conditions: list[ColumnElement[bool]] = []
-        for kind, value in ((IdentityKind.PHONE, query.phone), (IdentityKind.EMAIL, query.email)):
-            if value:
-                # IN, not a correlated EXISTS: SQLite would scan every contact (bench/timeline.py plans)
-                owner = select(t.identities.c.contact_id).where(
-                    t.identities.c.kind == kind.value, t.identities.c.value == value
-                )
-                conditions.append(t.contacts.c.id.in_(owner))
+        statement = search_statement(bool(query.phone), bool(query.email), bool(query.name))
+        values: dict[str, object] = {"limit": limit, "offset": offset}
+        if query.phone:
+            values[IdentityKind.PHONE.value] = query.phone
+        if query.email:
+            values[IdentityKind.EMAIL.value] = query.email
         if query.name:
-            pattern = "%" + searchable(query.name).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            conditions.append(t.contacts.c.search_name.like(pattern, escape="\\"))
-        if conditions:
-            statement = statement.where(*conditions)
-        rows = (await self._c.execute(statement)).all()
-        identities = await self._identities([row.id for row in rows]) if rows else {}
-        return [contact_from_row(row, identities.get(row.id, [])) for row in rows]
+            values["name"] = like_pattern(query.name)
+        return grouped(await self._c.execute(statement, values))
 
     async def batch(self, after_id: int, limit: int) -> list[Contact]:
         rows = (

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, union_all, update
+from sqlalchemy import Integer, Select, bindparam, insert, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import tables as t
@@ -269,6 +270,23 @@ class SqlMessages:
         return found
 
 
+@functools.cache
+def timeline_page(before: bool, channel: bool) -> Select[Any]:
+    """A page of the timeline, built once per shape (statement building was a third of the read's CPU)."""
+    c = t.timeline.c
+    statement = (
+        select(t.timeline)
+        .where(c.contact_id == bindparam("contact_id"))
+        .order_by(c.id.desc())
+        .limit(bindparam("limit", type_=Integer))
+    )
+    if before:
+        statement = statement.where(c.id < bindparam("before_id"))
+    if channel:
+        statement = statement.where(c.channel_kind == bindparam("channel_kind"))
+    return statement
+
+
 class SqlTimeline:
     def __init__(self, connection: AsyncConnection) -> None:
         self._c = connection
@@ -298,12 +316,13 @@ class SqlTimeline:
     async def page(
         self, contact_id: int, limit: int, before_id: int | None, channel_kind: str | None
     ) -> list[TimelineEntry]:
-        c = t.timeline.c
-        statement = select(t.timeline).where(c.contact_id == contact_id).order_by(c.id.desc()).limit(limit)
+        """Newest first, from the contact's index, never counted: ``before_id`` is the keyset cursor."""
+        statement = timeline_page(before_id is not None, channel_kind is not None)
+        values: dict[str, object] = {"contact_id": contact_id, "limit": limit}
         if before_id is not None:
-            statement = statement.where(c.id < before_id)
+            values["before_id"] = before_id
         if channel_kind is not None:
-            statement = statement.where(c.channel_kind == channel_kind)
+            values["channel_kind"] = channel_kind
         return [
             TimelineEntry(
                 row.id,
@@ -315,5 +334,5 @@ class SqlTimeline:
                 row.conversation_id,
                 row.channel_kind,
             )
-            for row in await self._c.execute(statement)
+            for row in await self._c.execute(statement, values)
         ]
