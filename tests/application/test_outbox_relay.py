@@ -196,3 +196,48 @@ async def test_desk_fixture_is_usable_with_relay(container: Container) -> None:
         await given_desk(container.services, client)
     await container.relay.drain(2)
     assert await container.outbox.unpublished(100) == []
+
+
+async def test_stop_lets_the_round_in_progress_finish(monkeypatch: pytest.MonkeyPatch, clock: ManualClock) -> None:
+    # given a relay in the middle of a round (a statement cancelled half-way can leave SQLite locked)
+    from switchboard.workers import relay as relay_module
+
+    started, gate, finished = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def a_round(*_: object) -> int:
+        started.set()
+        await gate.wait()
+        finished.set()
+        return 0
+
+    monkeypatch.setattr(relay_module, "publish_pending", a_round)
+    relay = relay_module.OutboxRelay(None, None, clock)  # type: ignore[arg-type]
+    relay.start()
+    await started.wait()
+    # when it is told to stop while the round is still running, and the round then completes
+    stopping = asyncio.create_task(relay.stop(grace_seconds=5))
+    await asyncio.sleep(0.05)
+    assert not stopping.done()
+    gate.set()
+    await stopping
+    # then the round ran to its end instead of being cancelled
+    assert finished.is_set()
+
+
+async def test_stop_ends_a_back_off_at_once(monkeypatch: pytest.MonkeyPatch, clock: ManualClock) -> None:
+    # given a relay backing off for 10 s because the broker is down
+    from switchboard.application.ports.bus import BusUnavailable
+    from switchboard.workers import relay as relay_module
+
+    tried = asyncio.Event()
+
+    async def broker_down(*_: object) -> int:
+        tried.set()
+        raise BusUnavailable("down")
+
+    monkeypatch.setattr(relay_module, "publish_pending", broker_down)
+    relay = relay_module.OutboxRelay(None, None, clock, poll_seconds=10)  # type: ignore[arg-type]
+    relay.start()
+    await tried.wait()
+    # when it is stopped, then it stops within a moment, not after the back-off or the grace
+    await asyncio.wait_for(relay.stop(grace_seconds=5), timeout=1)

@@ -34,7 +34,7 @@ class OutboxRelay:
         self._gather = gather_seconds  # let commits that land together leave in one batch
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._stopping = False
+        self._stopping = asyncio.Event()
         self.published = 0
 
     def wake(self) -> None:
@@ -46,7 +46,7 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         backoff = self._poll
-        while not self._stopping:
+        while not self._stopping.is_set():
             try:
                 sent = await publish_pending(self._store, self._bus, self._clock)
                 self.published += sent
@@ -55,12 +55,12 @@ class OutboxRelay:
                     continue
             except (BusUnavailable, StorageUnavailable) as error:
                 log.warning("outbox.publish_delayed", reason=type(error).__name__, retry_in=backoff)
-                await asyncio.sleep(backoff)
+                await self._pause(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
                 continue
             except Exception:
                 log.exception("outbox.relay_error")
-                await asyncio.sleep(backoff)
+                await self._pause(backoff)
                 continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -78,11 +78,21 @@ class OutboxRelay:
                 await asyncio.sleep(0.2)
         return len(await self._store.unpublished(10_000))
 
-    async def stop(self) -> None:
-        self._stopping = True
+    async def _pause(self, seconds: float) -> None:
+        """A back-off that ends at once when the relay is told to stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    async def stop(self, grace_seconds: float = 5.0) -> None:
+        """Let the round in progress finish, then stop. Cancelling a statement half-way can leave an
+        SQLite database locked for the drain that follows; only a relay stuck past the grace is cancelled."""
+        self._stopping.set()
         self._wake.set()
-        if self._task is not None:
-            self._task.cancel()
+        task, self._task = self._task, None
+        if task is None:
+            return
+        done, _ = await asyncio.wait({task}, timeout=grace_seconds)
+        if not done:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
