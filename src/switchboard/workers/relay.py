@@ -76,6 +76,9 @@ class OutboxRelay:
                     return 0
             except (BusUnavailable, StorageUnavailable):
                 await asyncio.sleep(0.2)
+            except Exception as error:  # shutting down: report and retry until the deadline, never raise
+                log.warning("outbox.drain_retry", reason=type(error).__name__)
+                await asyncio.sleep(0.2)
         return len(await self._store.unpublished(10_000))
 
     async def _pause(self, seconds: float) -> None:
