@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
@@ -12,14 +11,13 @@ from pydantic import BaseModel
 from switchboard.application import conversations as uc
 from switchboard.application.access import Principal
 from switchboard.application.attachments import find_upload, upload_file
-from switchboard.application.errors import NotFound
-from switchboard.application.ports.files import FileStore, StoredFileNotFound
 from switchboard.application.ports.uploads import Upload
 from switchboard.application.uploads import file_url
 from switchboard.application.webchat import FileTooLarge
 from switchboard.web.access import STAFF, allow, container, current_principal
 from switchboard.web.routes.webchat import Sha256, files_of, server_limit
 from switchboard.web.schemas import PathId
+from switchboard.web.stored_files import stored_file
 
 router = APIRouter(tags=["conversations"])
 
@@ -95,27 +93,8 @@ async def download(
     """A file uploaded for, or sent in, this conversation; pictures inline, the rest as a download."""
     runtime = container(request)
     found = await find_upload(runtime.services, principal, conversation_id, sha256)
-    try:
-        data = await asyncio.to_thread(_read, files_of(runtime, request.app.state), found.sha256)
-    except StoredFileNotFound as error:
-        raise NotFound(f"file {sha256} does not exist", field="sha256") from error
-    disposition = "inline" if found.content_type.startswith("image/") else "attachment"
-    safe_name = found.name.encode("ascii", "replace").decode().replace('"', "'")
-    return Response(
-        data,
-        media_type=found.content_type,
-        headers={
-            "Content-Disposition": f'{disposition}; filename="{safe_name}"',
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-            "Cache-Control": "private, max-age=86400, immutable",
-        },
-    )
-
-
-def _read(store: FileStore, sha256: str) -> bytes:
-    with store.open(sha256) as handle:
-        return handle.read()
+    store = files_of(runtime, request.app.state)
+    return await stored_file(store, found.sha256, found.content_type, found.name)
 
 
 @router.get("/conversations/{conversation_id}/reply-channels", response_model=list[ReplyChannelOut], **allow(*STAFF))

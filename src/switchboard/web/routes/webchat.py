@@ -7,7 +7,6 @@ token in the socket's welcome frame and send it back as ``?visitor=`` / ``X-Visi
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import datetime
 from pathlib import Path
@@ -21,8 +20,8 @@ from pydantic import BaseModel, Field
 from switchboard.adapters.files.local import LocalFileStore
 from switchboard.adapters.security.visitors import ForgedVisitor, VisitorTokens
 from switchboard.application.access import Principal
-from switchboard.application.errors import ApplicationError, NotFound, Unauthenticated
-from switchboard.application.ports.files import FileStore, StoredFileNotFound
+from switchboard.application.errors import ApplicationError, Unauthenticated
+from switchboard.application.ports.files import FileStore
 from switchboard.application.webchat import (
     FileTooLarge,
     UploadedFile,
@@ -38,6 +37,7 @@ from switchboard.domain.webchat import MAX_ATTACHMENTS, MAX_TEXT, Throttle, Widg
 from switchboard.web.access import STAFF, allow, container, current_principal, public
 from switchboard.web.runtime import Runtime
 from switchboard.web.schemas import PathId
+from switchboard.web.stored_files import stored_file
 from switchboard.web.visitor_protocol import ProtocolError, VisitorSession, serve_visitor
 from switchboard.web.visitors import VisitorHub
 
@@ -236,27 +236,7 @@ async def download(channel_id: PathId, sha256: Sha256, request: Request) -> Resp
     runtime = container(request)
     uploaded = await find_file(runtime.services, channel_id, sha256)
     store = files_of(runtime, request.app.state)
-    try:
-        data = await asyncio.to_thread(_read, store, uploaded.sha256)
-    except StoredFileNotFound as error:
-        raise NotFound(f"file {sha256} does not exist", field="sha256") from error
-    disposition = "inline" if uploaded.content_type.startswith("image/") else "attachment"
-    safe_name = uploaded.name.encode("ascii", "replace").decode().replace('"', "'")
-    return Response(
-        data,
-        media_type=uploaded.content_type,
-        headers={
-            "Content-Disposition": f'{disposition}; filename="{safe_name}"',
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-            "Cache-Control": "private, max-age=86400, immutable",
-        },
-    )
-
-
-def _read(store: FileStore, sha256: str) -> bytes:
-    with store.open(sha256) as handle:
-        return handle.read()
+    return await stored_file(store, uploaded.sha256, uploaded.content_type, uploaded.name)
 
 
 @api_router.post("/conversations/{conversation_id}/typing", response_model=TypingOut, status_code=202, **allow(*STAFF))
