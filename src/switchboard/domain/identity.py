@@ -40,7 +40,7 @@ _DOMAIN_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _MAX_ID_LENGTH = 255
 
 
-@lru_cache(maxsize=8192)  # parsing is the costliest step of intake's check; returning senders repeat
+@lru_cache(maxsize=50_000)  # parsing costs ~0.3 ms: intake's senders and voice's callers repeat
 def normalize_phone(raw: str, default_region: str) -> str:
     """Return the phone in E.164, or raise InvalidIdentity naming why (refusals are not cached)."""
     text = raw.strip()

@@ -10,11 +10,10 @@ from switchboard.domain.identity import normalize_phone
 
 WITHHELD = frozenset({"", "anonymous", "unknown", "restricted", "private", "unavailable", "withheld"})
 SHORT = re.compile(r"^[0-9*#]{1,20}$")
-# parsing a number costs ~0.3 ms of CPU: the few dialled numbers and the returning callers are remembered
-# (pure functions of their arguments; a number that fails raises and is not remembered)
-KEPT_NUMBERS = 50_000
 
 
+# an internal number never parses as a phone, and a refusal is not cached by normalize_phone: the few
+# dialled numbers are remembered here (a caller's number is cached by normalize_phone itself)
 @lru_cache(maxsize=1024)
 def dialled_number(raw: str, region: str) -> str:
     """A dialled number in E.164 when it is a phone number, else an internal number (digits, * and #)."""
@@ -28,7 +27,6 @@ def dialled_number(raw: str, region: str) -> str:
     raise InvalidIdentity(f"dnis {raw!r} is neither a phone number nor an internal number", field="dnis")
 
 
-@lru_cache(maxsize=KEPT_NUMBERS)
 def caller_number(raw: str | None, region: str) -> str:
     """The caller's number in E.164; what is withheld or unparseable is kept as sent (never an identity)."""
     text = (raw or "").strip()
