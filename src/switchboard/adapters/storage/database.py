@@ -12,6 +12,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from switchboard.adapters.storage.sqlite_driver import one_call_dbapi
 from switchboard.application.ports.bus import Envelope
 
 
@@ -48,7 +49,7 @@ class Database:
         self.is_sqlite = self.url.startswith("sqlite")
         if self.is_sqlite:
             _ensure_sqlite_dir(self.url)
-            self.engine: AsyncEngine = create_async_engine(self.url, echo=echo)
+            self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, module=one_call_dbapi())
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
             self.engine = create_async_engine(

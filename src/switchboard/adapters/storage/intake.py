@@ -1,7 +1,8 @@
 """Set-based writes for a batch of inbound messages (group commit): one statement per table, not per message.
 
-Each ``add_*`` inserts many rows with one multi-row ``INSERT … RETURNING`` whose ids come back in
-the order of the rows given (SQLAlchemy's ``sort_by_parameter_order``), so callers can pair them.
+Each ``add_*`` inserts many rows with one multi-row ``INSERT … RETURNING`` and returns their ids in
+the order of the rows given, so callers can pair them: one writer numbers the rows of one
+statement in order, so the returned ids, sorted, are the rows' ids.
 """
 
 from __future__ import annotations
@@ -83,8 +84,14 @@ class SqlIntakeStore:
             if len(ids) != len(rows):
                 raise RuntimeError(f"{table.name}: {len(rows)} rows inserted, {len(ids)} ids returned")
             return ids
-        result = await self._c.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-        return [int(row[0]) for row in result]
+        # SQLite: one multi-row INSERT per page (SQLAlchemy's insertmanyvalues). Asking it to keep the
+        # parameters' order instead falls back to one statement per row on SQLite. One writer hands out
+        # the rowids of a multi-row INSERT in row order, so the ids sorted are the ids of the rows given.
+        result = await self._c.execute(insert(table).returning(table.c.id), rows)
+        ids = sorted(int(row[0]) for row in result)
+        if len(ids) != len(rows):
+            raise RuntimeError(f"{table.name}: {len(rows)} rows inserted, {len(ids)} ids returned")
+        return ids
 
     async def delivered(self, keys: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
         if not keys:
