@@ -59,7 +59,7 @@ async def test_multi_row_insert_returning_gives_every_id(engines: tuple[AsyncEng
     async def case(c: AsyncConnection) -> Any:
         result = await c.execute(insert(things).returning(things.c.id), [{"name": f"n{i}"} for i in range(250)])
         ids = sorted(row[0] for row in result)
-        names = dict((await c.execute(select(things.c.id, things.c.name))).tuples().all())
+        names = {row.id: row.name for row in await c.execute(select(things.c.id, things.c.name))}
         await c.commit()
         return [names[i] for i in ids]
 
