@@ -6,8 +6,26 @@ reading the database again; personal data stays out (a consumer that needs a pho
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import copy
+from dataclasses import asdict, dataclass, fields, is_dataclass
 from typing import Any, ClassVar
+
+_PLAIN = frozenset({int, str, float, bool, type(None)})
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value: Any) -> Any:
+    """What ``asdict`` makes of one field's value, without its deep copy of ints and strings."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is tuple or kind is list:
+        return kind(_plain(item) for item in value)
+    if kind is dict:
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return copy.deepcopy(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +33,11 @@ class Event:
     name: ClassVar[str] = "Event"
 
     def payload(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields as a new dict (as ``dataclasses.asdict``); every event of every message makes one."""
+        names = _FIELDS.get(type(self))
+        if names is None:
+            names = _FIELDS[type(self)] = tuple(f.name for f in fields(self))
+        return {name: _plain(getattr(self, name)) for name in names}
 
     @property
     def conversation_ref(self) -> int | None:

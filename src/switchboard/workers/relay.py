@@ -13,6 +13,7 @@ from switchboard.application.ports.clock import Clock
 from switchboard.application.ports.storage import OutboxStore, StorageUnavailable
 
 log = structlog.get_logger("switchboard.relay")
+BATCH = 500  # events per round
 
 
 class OutboxRelay:
@@ -46,12 +47,16 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         backoff = self._poll
+        woken = False
         while not self._stopping.is_set():
+            # cleared before the round: a commit during the round wakes the next one
+            self._wake.clear()
             try:
-                sent = await publish_pending(self._store, self._bus, self._clock)
+                sent = await publish_pending(self._store, self._bus, self._clock, BATCH, probe=not woken)
                 self.published += sent
                 backoff = self._poll
-                if sent:
+                if sent == BATCH:
+                    woken = True  # a full batch: more may be waiting
                     continue
             except (BusUnavailable, StorageUnavailable) as error:
                 log.warning("outbox.publish_delayed", reason=type(error).__name__, retry_in=backoff)
@@ -62,9 +67,11 @@ class OutboxRelay:
                 log.exception("outbox.relay_error")
                 await self._pause(backoff)
                 continue
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            woken = self._wake.is_set()
+            if not woken:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+                woken = self._wake.is_set()  # else the poll: probe before taking the lock
             await asyncio.sleep(self._gather)
 
     async def drain(self, timeout: float = 10.0) -> int:
