@@ -7,7 +7,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Integer, Select, bindparam, exists, insert, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Integer,
+    Select,
+    bindparam,
+    exists,
+    insert,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import tables as t
@@ -155,10 +167,21 @@ _OWNER_TIER = (
 )
 
 
+# PostgreSQL: the wanted pairs as two arrays joined against the unique index. A row-value ``IN`` list
+# is a new statement per length (parsed and planned again) and PostgreSQL scans it slowly (~3 ms for
+# 50 pairs against ~0.3 ms for this).
+_OWNERS_PG = text(
+    "SELECT i.kind, i.value, i.contact_id FROM identities AS i"
+    " JOIN unnest(CAST(:kinds AS VARCHAR[]), CAST(:values AS VARCHAR[])) AS wanted(kind, value)"
+    " ON i.kind = wanted.kind AND i.value = wanted.value"
+)
+
+
 class SqlContacts:
     def __init__(self, connection: AsyncConnection, is_sqlite: bool = True) -> None:
         self._c = connection
         self._lock_rows = not is_sqlite  # SQLite already has one writer
+        self._pg = not is_sqlite
 
     async def add(self, name: str, tier: ContactTier, at: datetime, fields: Mapping[str, Any] | None = None) -> Contact:
         profile = dict(fields or {})
@@ -226,12 +249,17 @@ class SqlContacts:
     async def owners(self, identities: Sequence[Identity]) -> dict[Identity, int]:
         if not identities:
             return {}
-        pairs = [(i.kind.value, i.value) for i in identities]
-        rows = await self._c.execute(
-            select(t.identities.c.kind, t.identities.c.value, t.identities.c.contact_id).where(
-                tuple_(t.identities.c.kind, t.identities.c.value).in_(pairs)
+        if self._pg:
+            rows = await self._c.execute(
+                _OWNERS_PG, {"kinds": [i.kind.value for i in identities], "values": [i.value for i in identities]}
             )
-        )
+        else:
+            pairs = [(i.kind.value, i.value) for i in identities]
+            rows = await self._c.execute(
+                select(t.identities.c.kind, t.identities.c.value, t.identities.c.contact_id).where(
+                    tuple_(t.identities.c.kind, t.identities.c.value).in_(pairs)
+                )
+            )
         return {Identity(IdentityKind(r.kind), r.value): r.contact_id for r in rows}
 
     async def add_identity(self, contact_id: int, identity: Identity, at: datetime) -> None:
