@@ -214,3 +214,23 @@ async def test_inbox_says_first_time_once(container: Container) -> None:
     assert await container.inbox.first_time("router", 7, AT) is True
     assert await container.inbox.first_time("router", 7, AT) is False
     assert await container.inbox.first_time("webhooks", 7, AT) is True
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+async def test_a_relay_turn_that_fails_leaves_the_relay_lock_free(container: Container) -> None:
+    from sqlalchemy import text
+
+    from switchboard.adapters.storage.outbox import RELAY_LOCK
+
+    await container.relay.stop()  # the test plays the relay
+    # given a relay turn that fails half-way (the broker refused, say)
+    with pytest.raises(RuntimeError, match="broker"):
+        async with container.outbox.relay_turn():
+            raise RuntimeError("broker refused")
+    # then another node can take the lock at once, and the next turn here works
+    async with container.database.engine.connect() as other:
+        taken = (await other.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": RELAY_LOCK})).scalar_one()
+        assert taken is True
+        await other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": RELAY_LOCK})
+    async with container.outbox.relay_turn():
+        assert await container.outbox.sequence_pending(10) == []

@@ -62,23 +62,31 @@ def _answered_pg() -> Any:
     )
 
 
-def _conversations_pg() -> Any:
-    """The newest conversation of each (contact, channel) pair, and the ones asked for by id, locked in
-    id order (no deadlock between batches)."""
+def _newest_pg() -> Any:
+    """The newest conversation id of each (contact, channel) pair."""
     c = t.conversations.c
     wanted = _wanted(("contacts", BigInteger), ("channels", BigInteger))
-    newest = (
+    return (
         select(func.max(c.id))
         .join_from(t.conversations, wanted, (c.contact_id == wanted.c.contacts) & (c.channel_id == wanted.c.channels))
         .group_by(c.contact_id, c.channel_id)
     )
-    by_id = c.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))
-    chosen = or_(c.id.in_(newest.scalar_subquery()), by_id)
-    return select(t.conversations).where(chosen).order_by(c.id).with_for_update()
+
+
+# Locked by primary key alone, in id order (no deadlock between batches). Locking through a join or a
+# semi-join instead can drop a row that another batch updated while this one waited for its lock
+# (PostgreSQL re-checks the join for the new row version), and the message would open a second
+# conversation.
+_LOCK_CONVERSATIONS_PG = (
+    select(t.conversations)
+    .where(t.conversations.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
+    .order_by(t.conversations.c.id)
+    .with_for_update()
+)
 
 
 _ANSWERED_PG = _answered_pg()
-_CONVERSATIONS_PG = _conversations_pg()
+_NEWEST_PG = _newest_pg()
 
 
 @lru_cache(maxsize=64)
@@ -187,12 +195,11 @@ class SqlIntakeStore:
         if not pairs and not ids:
             return {}, {}
         if self._unnest:
-            values = {
-                "contacts": [p[0] for p in pairs],
-                "channels": [p[1] for p in pairs],
-                "ids": list(ids),
-            }
-            rows = await self._c.execute(_CONVERSATIONS_PG, values)
+            chosen = set(ids)
+            if pairs:
+                newest = {"contacts": [p[0] for p in pairs], "channels": [p[1] for p in pairs]}
+                chosen.update(int(i) for i in (await self._c.execute(_NEWEST_PG, newest)).scalars())
+            rows = await self._c.execute(_LOCK_CONVERSATIONS_PG, {"ids": sorted(chosen)})
         else:
             c = t.conversations.c
             wanted = []

@@ -16,9 +16,22 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Update, any_, bindparam, func, insert, literal_column, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Update,
+    any_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import tables as t
 from switchboard.adapters.storage.database import Database
@@ -46,6 +59,22 @@ def _numbering() -> Update:
 
 
 _NUMBERING = _numbering()
+_LOCK = text("SELECT pg_advisory_lock(:k)")
+_UNLOCK = text("SELECT pg_advisory_unlock(:k)")
+
+
+def _numbered_pg() -> Any:
+    """PostgreSQL: number the next rows and return them with any numbered before and not yet marked
+    (a relay that crashed after publishing), in number order, in one statement. The second part reads
+    the snapshot from before the update, so the rows numbered now are not in it twice."""
+    o = t.outbox.c
+    numbered = _numbering().returning(*t.outbox.c).cte("numbered")
+    earlier = select(t.outbox).where(o.published_at.is_(None), o.sequence.is_not(None))
+    both = union_all(select(numbered), earlier).subquery("pending")
+    return select(both).order_by(both.c.sequence).limit(bindparam("limit"))
+
+
+_NUMBERED_PG = _numbered_pg()
 
 
 # One statement text whatever the batch size: an ``IN`` list is a new statement (and, on asyncpg, a
@@ -66,21 +95,34 @@ class SqlOutboxStore:
     def __init__(self, database: Database) -> None:
         self._db = database
         self._turn = asyncio.Lock()  # SQLite: one process, so one lock serialises its relays
+        self._held: AsyncConnection | None = None  # PostgreSQL: the relay turn's locked connection
 
     @contextlib.asynccontextmanager
     async def relay_turn(self) -> AsyncIterator[None]:
         """One relay at a time numbers, publishes and marks (so the bus carries events in number order).
 
-        On PostgreSQL a transaction-scoped advisory lock, held on its own connection for the round:
-        a crashed node's transaction ends with its connection, and the lock with it.
+        On PostgreSQL a session advisory lock on one connection in autocommit, which the round's
+        numbering and marking also use (each statement its own transaction, as the numbers must be
+        committed before they are published): four round trips a round. A crashed node's lock goes
+        with its connection; a connection whose unlock failed is closed, never pooled with the lock.
         """
         async with self._turn:
             if self._db.is_sqlite:
                 yield
                 return
-            async with self._db.engine.connect() as connection, connection.begin():
-                await connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": RELAY_LOCK})
-                yield
+            async with self._db.engine.connect() as pooled:
+                connection = await pooled.execution_options(isolation_level="AUTOCOMMIT")
+                await connection.execute(_LOCK, {"k": RELAY_LOCK})
+                self._held = connection
+                try:
+                    yield
+                finally:
+                    self._held = None
+                    try:
+                        await connection.execute(_UNLOCK, {"k": RELAY_LOCK})
+                    except BaseException:
+                        await connection.invalidate()
+                        raise
 
     async def sequence_pending(self, limit: int) -> list[Envelope]:
         """Number the committed rows that have no number yet (oldest id first); the unpublished, in number order.
@@ -88,6 +130,8 @@ class SqlOutboxStore:
         Call it inside ``relay_turn``. A row numbered but not marked (a crash after publishing) keeps
         its number and comes first, so a republished event has the same number everywhere.
         """
+        if self._held is not None:  # PostgreSQL, in a turn: number and read in one statement
+            return [envelope_from_row(r) for r in await self._held.execute(_NUMBERED_PG, {"limit": limit})]
         o = t.outbox.c
         async with self._db.writing() as connection:
             await connection.execute(_NUMBERING, {"limit": limit})
@@ -112,6 +156,9 @@ class SqlOutboxStore:
             statement, ids = _MARK_SQLITE, json.dumps(list(event_ids))
         else:
             statement, ids = _MARK_PG, list(event_ids)
+        if self._held is not None:
+            await self._held.execute(statement, {"ids": ids, "at": at})
+            return
         async with self._db.writing() as connection:
             await connection.execute(statement, {"ids": ids, "at": at})
 
