@@ -120,6 +120,10 @@ class Router:
             engine, now = self.engine, self._now()
             assert engine is not None
             try:
+                simple = _simple(envelope, now.timestamp())
+                if simple is not None:  # nothing to read: a unit of work only when there is something to write
+                    await self._write([d for event in simple for d in engine.handle(event)], now)
+                    return
                 async with self.services.uow() as uow:
                     inputs = await self._translate(uow, envelope, now)
                     if inputs:
@@ -189,32 +193,14 @@ class Router:
             await applier.apply(decision)
 
     async def _translate(self, uow: UnitOfWork, envelope: Envelope, now: datetime) -> Translated:
-        p, at, name = envelope.payload, now.timestamp(), envelope.name
-        simple: dict[str, Callable[[], Any]] = {
-            "MessageReceived": lambda: e.CustomerMessaged(at, str(p["conversation_id"])),
-            "ReplyQueued": lambda: e.OperatorReplied(at, str(p["conversation_id"])),
-            "ConversationClosed": lambda: e.ConversationClosed(at, str(p["conversation_id"])),
-            "OfferAccepted": lambda: e.OfferAccepted(at, str(p["conversation_id"]), str(p["operator_id"])),
-            "OfferDeclined": lambda: e.OfferDeclined(at, str(p["conversation_id"]), str(p["operator_id"])),
-            "ConversationPicked": lambda: e.ConversationPicked(at, str(p["conversation_id"]), str(p["operator_id"])),
-            "ConversationTransferred": lambda: e.ConversationTransferred(
-                at,
-                str(p["conversation_id"]),
-                _opt(p.get("to_operator_id")),
-                _opt(p.get("to_line_id")),
-                str(p.get("note") or ""),
-            ),
-        }
-        if name in simple:
-            return [simple[name]()]
+        """The engine's inputs for an event that needs the database's view first."""
+        p, name = envelope.payload, envelope.name
         if name in ("ConversationOpened", "ConversationReopened"):
             queued = await self._queued(uow, int(p["conversation_id"]), now, new=name == "ConversationOpened")
             return [queued] if queued else None
-        if name == "OperatorStatusChanged" and not p.get("by_engine"):
-            return [_presence(p, at)]
         if name == "OfferUnanswered":  # a phone rang out: expire the offer, unless it moved on meanwhile
             ringing = await uow.routing.open_offers(conversation_id=p["conversation_id"], operator_id=p["operator_id"])
-            return [e.OfferExpired(at, str(p["conversation_id"]))] if ringing else None
+            return [e.OfferExpired(now.timestamp(), str(p["conversation_id"]))] if ringing else None
         return None
 
     async def _queued(self, uow: UnitOfWork, conversation_id: int, now: datetime, *, new: bool) -> Any:
@@ -225,8 +211,7 @@ class Router:
         if not await uow.routing.move(conversation_id, (S.NEW,), S.QUEUED, now, fresh_queue=True):
             return None
         earlier = await uow.conversations.list(ConversationQuery(contact_id=c.contact_id), 2, None)
-        line = await uow.lines.get(c.line_id)
-        channel = await uow.channels.get(c.channel_id)
+        channel, line = await self._catalog(uow, c.channel_id, c.line_id, now)
         return e.ConversationQueued(
             at=now.timestamp(),
             conversation_id=str(c.id),
@@ -242,6 +227,41 @@ class Router:
             first_contact_ever=len(earlier) == 1,
             new_conversation=new,
         )
+
+    async def _catalog(self, uow: UnitOfWork, channel_id: int, line_id: int, now: datetime) -> tuple[Any, Any]:
+        """The channel and the conversation's line: the process's catalog cache (as intake), else the database."""
+        route = await self.services.catalog.route(uow, channel_id, now)
+        channel, line = route if route is not None else (None, None)
+        if line is None or line.id != line_id:  # moved to another line than its channel's
+            line = await uow.lines.get(line_id)
+        return channel, line
+
+
+def _simple(envelope: Envelope, at: float) -> Translated:
+    """The engine's inputs for an event that carries all it needs; None when the database must be read."""
+    p, name = envelope.payload, envelope.name
+    if name == "OperatorStatusChanged":
+        return [] if p.get("by_engine") else [_presence(p, at)]
+    if name not in _SIMPLE:
+        return None
+    return [_SIMPLE[name](p, at)]
+
+
+_SIMPLE: dict[str, Callable[[dict[str, Any], float], Any]] = {
+    "MessageReceived": lambda p, at: e.CustomerMessaged(at, str(p["conversation_id"])),
+    "ReplyQueued": lambda p, at: e.OperatorReplied(at, str(p["conversation_id"])),
+    "ConversationClosed": lambda p, at: e.ConversationClosed(at, str(p["conversation_id"])),
+    "OfferAccepted": lambda p, at: e.OfferAccepted(at, str(p["conversation_id"]), str(p["operator_id"])),
+    "OfferDeclined": lambda p, at: e.OfferDeclined(at, str(p["conversation_id"]), str(p["operator_id"])),
+    "ConversationPicked": lambda p, at: e.ConversationPicked(at, str(p["conversation_id"]), str(p["operator_id"])),
+    "ConversationTransferred": lambda p, at: e.ConversationTransferred(
+        at,
+        str(p["conversation_id"]),
+        _opt(p.get("to_operator_id")),
+        _opt(p.get("to_line_id")),
+        str(p.get("note") or ""),
+    ),
+}
 
 
 def engine_settings(services: Services) -> EngineSettings:
