@@ -47,16 +47,14 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         backoff = self._poll
-        woken = False
         while not self._stopping.is_set():
             # cleared before the round: a commit during the round wakes the next one
             self._wake.clear()
             try:
-                sent = await publish_pending(self._store, self._bus, self._clock, BATCH, probe=not woken)
+                sent = await publish_pending(self._store, self._bus, self._clock, BATCH)
                 self.published += sent
                 backoff = self._poll
-                if sent == BATCH:
-                    woken = True  # a full batch: more may be waiting
+                if sent == BATCH:  # a full batch: more may be waiting
                     continue
             except (BusUnavailable, StorageUnavailable) as error:
                 log.warning("outbox.publish_delayed", reason=type(error).__name__, retry_in=backoff)
@@ -67,11 +65,9 @@ class OutboxRelay:
                 log.exception("outbox.relay_error")
                 await self._pause(backoff)
                 continue
-            woken = self._wake.is_set()
-            if not woken:
+            if not self._wake.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
-                woken = self._wake.is_set()  # else the poll: probe before taking the lock
             await asyncio.sleep(self._gather)
 
     async def drain(self, timeout: float = 10.0) -> int:
