@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,6 @@ from sqlalchemy import (
     insert,
     select,
     text,
-    tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -176,6 +176,13 @@ _OWNERS_PG = text(
     " ON i.kind = wanted.kind AND i.value = wanted.value"
 )
 
+# SQLite: the pairs as one JSON text, so the statement is the same text for any count (a row-value
+# ``IN`` list is rendered and prepared anew on every call: ~330 µs against ~140 µs).
+_OWNERS_SQLITE = text(
+    "SELECT i.kind, i.value, i.contact_id FROM identities AS i JOIN json_each(:wanted) AS wanted"
+    " ON i.kind = json_extract(wanted.value, '$[0]') AND i.value = json_extract(wanted.value, '$[1]')"
+)
+
 
 class SqlContacts:
     def __init__(self, connection: AsyncConnection, is_sqlite: bool = True) -> None:
@@ -254,12 +261,8 @@ class SqlContacts:
                 _OWNERS_PG, {"kinds": [i.kind.value for i in identities], "values": [i.value for i in identities]}
             )
         else:
-            pairs = [(i.kind.value, i.value) for i in identities]
-            rows = await self._c.execute(
-                select(t.identities.c.kind, t.identities.c.value, t.identities.c.contact_id).where(
-                    tuple_(t.identities.c.kind, t.identities.c.value).in_(pairs)
-                )
-            )
+            wanted = json.dumps([[i.kind.value, i.value] for i in identities], ensure_ascii=False)
+            rows = await self._c.execute(_OWNERS_SQLITE, {"wanted": wanted})
         return {Identity(IdentityKind(r.kind), r.value): r.contact_id for r in rows}
 
     async def add_identity(self, contact_id: int, identity: Identity, at: datetime) -> None:

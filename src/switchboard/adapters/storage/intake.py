@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, String, any_, bindparam, func, insert, or_, select, tuple_, update
+from sqlalchemy import JSON, BigInteger, String, any_, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -86,6 +86,28 @@ _LOCK_CONVERSATIONS_PG = (
 
 
 _ANSWERED_PG = _answered_pg()
+
+# SQLite: the keys as one JSON text, so each statement is one text for any count (a row-value ``IN``
+# list is rendered and prepared anew on every call).
+_ANSWERED_SQLITE = text(
+    "SELECT m.channel_id, m.external_id, m.conversation_id FROM messages AS m JOIN json_each(:wanted) AS wanted"
+    " ON m.channel_id = json_extract(wanted.value, '$[0]') AND m.external_id = json_extract(wanted.value, '$[1]')"
+)
+_CONVERSATIONS_SQLITE = (
+    select(t.conversations)
+    .where(
+        t.conversations.c.id.in_(
+            text(
+                "SELECT max(c.id) FROM conversations AS c JOIN json_each(:pairs) AS wanted"
+                " ON c.contact_id = json_extract(wanted.value, '$[0]')"
+                " AND c.channel_id = json_extract(wanted.value, '$[1]')"
+                " GROUP BY c.contact_id, c.channel_id"
+                " UNION ALL SELECT value FROM json_each(:ids)"
+            )
+        )
+    )
+    .order_by(t.conversations.c.id)
+)
 _NEWEST_PG = _newest_pg()
 
 
@@ -162,12 +184,7 @@ class SqlIntakeStore:
         if self._unnest:
             channels, external_ids = [k[0] for k in keys], [k[1] for k in keys]
             return await self._c.execute(_ANSWERED_PG, {"channels": channels, "external_ids": external_ids})
-        m = t.messages.c
-        return await self._c.execute(
-            select(m.channel_id, m.external_id, m.conversation_id).where(
-                tuple_(m.channel_id, m.external_id).in_(list(keys))
-            )
-        )
+        return await self._c.execute(_ANSWERED_SQLITE, {"wanted": json.dumps(list(keys), ensure_ascii=False)})
 
     async def _insert_all(self, table: Any, rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -201,18 +218,8 @@ class SqlIntakeStore:
                 chosen.update(int(i) for i in (await self._c.execute(_NEWEST_PG, newest)).scalars())
             rows = await self._c.execute(_LOCK_CONVERSATIONS_PG, {"ids": sorted(chosen)})
         else:
-            c = t.conversations.c
-            wanted = []
-            if pairs:
-                newest = (
-                    select(func.max(c.id))
-                    .where(tuple_(c.contact_id, c.channel_id).in_(list(pairs)))
-                    .group_by(c.contact_id, c.channel_id)
-                )
-                wanted.append(c.id.in_(newest.scalar_subquery()))
-            if ids:
-                wanted.append(c.id.in_(list(ids)))
-            rows = await self._c.execute(select(t.conversations).where(or_(*wanted)).order_by(c.id))
+            values = {"pairs": json.dumps(list(pairs)), "ids": json.dumps(list(ids))}
+            rows = await self._c.execute(_CONVERSATIONS_SQLITE, values)
         by_id = {row.id: conversation_from_row(row) for row in rows}
         asked = set(pairs)
         latest: dict[tuple[int, int], Conversation] = {}
