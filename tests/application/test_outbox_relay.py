@@ -204,7 +204,7 @@ async def test_stop_lets_the_round_in_progress_finish(monkeypatch: pytest.Monkey
 
     started, gate, finished = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
-    async def a_round(*_: object, **__: object) -> int:
+    async def a_round(*_: object) -> int:
         started.set()
         await gate.wait()
         finished.set()
@@ -231,7 +231,7 @@ async def test_stop_ends_a_back_off_at_once(monkeypatch: pytest.MonkeyPatch, clo
 
     tried = asyncio.Event()
 
-    async def broker_down(*_: object, **__: object) -> int:
+    async def broker_down(*_: object) -> int:
         tried.set()
         raise BusUnavailable("down")
 
