@@ -187,8 +187,7 @@ _OWNERS_SQLITE = text(
 class SqlContacts:
     def __init__(self, connection: AsyncConnection, is_sqlite: bool = True) -> None:
         self._c = connection
-        self._lock_rows = not is_sqlite  # SQLite already has one writer
-        self._pg = not is_sqlite
+        self._pg = not is_sqlite  # PostgreSQL: rows are locked (SQLite already has one writer); arrays for lookups
 
     async def add(self, name: str, tier: ContactTier, at: datetime, fields: Mapping[str, Any] | None = None) -> Contact:
         profile = dict(fields or {})
@@ -211,7 +210,7 @@ class SqlContacts:
 
     async def lock(self, contact_ids: Sequence[int]) -> None:
         """Hold these contacts' rows until the commit (in id order, so two merges cannot deadlock)."""
-        if self._lock_rows and contact_ids:
+        if self._pg and contact_ids:
             await self._c.execute(
                 select(t.contacts.c.id)
                 .where(t.contacts.c.id.in_(sorted(contact_ids)))

@@ -111,38 +111,46 @@ _CONVERSATIONS_SQLITE = (
 _NEWEST_PG = _newest_pg()
 
 
+def _arrays(table_name: str, columns: tuple[str, ...]) -> str:
+    """``$1::type[], $2::type[], …``: one typed array parameter per column."""
+    table = t.metadata.tables[table_name]
+    return ", ".join(f"${i}::{table.c[name].type.compile(dialect=_PG)}[]" for i, name in enumerate(columns, 1))
+
+
+# The statements below are built from our own tables' and columns' names, never from input.
+
+
 @lru_cache(maxsize=64)
-def _unnest_insert(table_name: str, columns: tuple[str, ...]) -> str:
+def _unnest_insert(table_name: str, columns: tuple[str, ...], ids: bool) -> str:
     """``INSERT … SELECT FROM unnest(one array per column)``: one statement text whatever the row count.
 
     A multi-row ``VALUES`` list is a new text per batch size, so asyncpg prepares it again (a round
-    trip, and PostgreSQL parses and plans it) on most batches. Rows go in ``ORDER BY`` ordinality and
-    take their ids from the sequence in that order, so the ids sorted are the ids of the rows given.
+    trip, and PostgreSQL parses and plans it) on most batches; asyncpg's executemany runs a statement
+    once per row. With ``ids``, rows go in ``ORDER BY`` ordinality and take their ids from the sequence
+    in that order, so the ids sorted are the ids of the rows given.
     """
-    table = t.metadata.tables[table_name]
     names = ", ".join(f'"{name}"' for name in columns)
-    arrays = ", ".join(f"${i}::{table.c[name].type.compile(dialect=_PG)}[]" for i, name in enumerate(columns, 1))
-    # names are our own tables' and columns', never input
-    return f"INSERT INTO {table_name} ({names}) SELECT {names} FROM unnest({arrays}) WITH ORDINALITY AS u({names}, n) ORDER BY n RETURNING id"  # noqa: S608, E501
+    source = f"unnest({_arrays(table_name, columns)})"
+    if ids:
+        source += f" WITH ORDINALITY AS u({names}, n) ORDER BY n RETURNING id"
+    else:
+        source += f" AS u({names})"
+    return f"INSERT INTO {table_name} ({names}) SELECT {names} FROM {source}"  # noqa: S608
 
 
 @lru_cache(maxsize=64)
 def _unnest_update(table_name: str, columns: tuple[str, ...]) -> str:
     """``UPDATE … FROM unnest(…)`` by ``id`` (the first column): one statement for every row."""
-    table = t.metadata.tables[table_name]
-    arrays = ", ".join(f"${i}::{table.c[name].type.compile(dialect=_PG)}[]" for i, name in enumerate(columns, 1))
     names = ", ".join(f'"{name}"' for name in columns)
     sets = ", ".join(f'"{name}" = u."{name}"' for name in columns[1:])
-    return f"UPDATE {table_name} SET {sets} FROM unnest({arrays}) AS u({names}) WHERE {table_name}.id = u.id"  # noqa: S608
+    source = f"unnest({_arrays(table_name, columns)}) AS u({names})"
+    return f"UPDATE {table_name} SET {sets} FROM {source} WHERE {table_name}.id = u.id"  # noqa: S608
 
 
-@lru_cache(maxsize=64)
-def _unnest_insert_all(table_name: str, columns: tuple[str, ...]) -> str:
-    """``_unnest_insert`` without the ids: asyncpg's executemany runs the statement once per row."""
-    table = t.metadata.tables[table_name]
-    names = ", ".join(f'"{name}"' for name in columns)
-    arrays = ", ".join(f"${i}::{table.c[name].type.compile(dialect=_PG)}[]" for i, name in enumerate(columns, 1))
-    return f"INSERT INTO {table_name} ({names}) SELECT {names} FROM unnest({arrays}) AS u({names})"  # noqa: S608
+def _as_arrays(table: Any, rows: list[dict[str, Any]]) -> tuple[tuple[str, ...], tuple[list[Any], ...]]:
+    """The rows' column names and one array of bound values per column, for the ``unnest`` statements."""
+    columns = tuple(rows[0])
+    return columns, tuple(_column_values(table.c[name], [row[name] for row in rows]) for name in columns)
 
 
 def _column_values(column: Any, values: list[Any]) -> list[Any]:
@@ -163,18 +171,13 @@ class SqlIntakeStore:
         if not rows:
             return []
         if self._unnest:
-            columns = tuple(rows[0])
-            arrays = tuple(_column_values(table.c[name], [row[name] for row in rows]) for name in columns)
-            result = await self._c.exec_driver_sql(_unnest_insert(table.name, columns), arrays)
-            ids = sorted(int(row[0]) for row in result)
-            if len(ids) != len(rows):
-                raise RuntimeError(f"{table.name}: {len(rows)} rows inserted, {len(ids)} ids returned")
-            return ids
-        # SQLite: one multi-row INSERT per page (SQLAlchemy's insertmanyvalues). Asking it to keep the
-        # parameters' order instead falls back to one statement per row on SQLite. One writer hands out
-        # the rowids of a multi-row INSERT in row order, so the ids sorted are the ids of the rows given.
-        result = await self._c.execute(insert(table).returning(table.c.id), rows)
-        ids = sorted(int(row[0]) for row in result)
+            columns, arrays = _as_arrays(table, rows)
+            result = await self._c.exec_driver_sql(_unnest_insert(table.name, columns, True), arrays)
+        else:
+            # SQLite: one multi-row INSERT per page (SQLAlchemy's insertmanyvalues). Asking it to keep the
+            # parameters' order instead falls back to one statement per row on SQLite.
+            result = await self._c.execute(insert(table).returning(table.c.id), rows)
+        ids = sorted(int(row[0]) for row in result)  # one writer numbers a statement's rows in order
         if len(ids) != len(rows):
             raise RuntimeError(f"{table.name}: {len(rows)} rows inserted, {len(ids)} ids returned")
         return ids
@@ -190,9 +193,8 @@ class SqlIntakeStore:
         if not rows:
             return
         if self._unnest:
-            columns = tuple(rows[0])
-            arrays = tuple(_column_values(table.c[name], [row[name] for row in rows]) for name in columns)
-            await self._c.exec_driver_sql(_unnest_insert_all(table.name, columns), arrays)
+            columns, arrays = _as_arrays(table, rows)
+            await self._c.exec_driver_sql(_unnest_insert(table.name, columns, False), arrays)
         else:
             await self._c.execute(insert(table), rows)  # SQLite: executemany in one call into its thread
 
@@ -276,36 +278,22 @@ class SqlIntakeStore:
     async def save_conversations(self, conversations: Sequence[Conversation]) -> None:
         if not conversations:
             return
+        rows = [
+            {
+                "id": x.id,
+                "status": x.status.value,
+                "assignee_id": x.assignee_id,
+                "closed_at": x.closed_at,
+                "last_message_at": x.last_message_at,
+                "subject": x.subject,
+            }
+            for x in conversations
+        ]
         if self._unnest:
-            rows = [
-                {
-                    "id": x.id,
-                    "status": x.status.value,
-                    "assignee_id": x.assignee_id,
-                    "closed_at": x.closed_at,
-                    "last_message_at": x.last_message_at,
-                    "subject": x.subject,
-                }
-                for x in conversations
-            ]
-            columns = tuple(rows[0])
-            arrays = tuple(_column_values(t.conversations.c[n], [row[n] for row in rows]) for n in columns)
+            columns, arrays = _as_arrays(t.conversations, rows)
             await self._c.exec_driver_sql(_unnest_update("conversations", columns), arrays)
-            return
-        await self._c.execute(
-            _SAVE,
-            [
-                {
-                    "b_id": x.id,
-                    "b_status": x.status.value,
-                    "b_assignee_id": x.assignee_id,
-                    "b_closed_at": x.closed_at,
-                    "b_last_message_at": x.last_message_at,
-                    "b_subject": x.subject,
-                }
-                for x in conversations
-            ],
-        )
+        else:  # an UPDATE's bind names must differ from its columns'
+            await self._c.execute(_SAVE, [{f"b_{name}": value for name, value in row.items()} for row in rows])
 
     async def add_messages(self, messages: Sequence[NewMessage]) -> list[int]:
         return await self._ids(

@@ -63,14 +63,16 @@ _LOCK = text("SELECT pg_advisory_lock(:k)")
 _UNLOCK = text("SELECT pg_advisory_unlock(:k)")
 
 
+# numbered rows only: SQLite sorts NULL first, and an unnumbered row must never go out
+_UNMARKED = select(t.outbox).where(t.outbox.c.published_at.is_(None), t.outbox.c.sequence.is_not(None))
+
+
 def _numbered_pg() -> Any:
     """PostgreSQL: number the next rows and return them with any numbered before and not yet marked
     (a relay that crashed after publishing), in number order, in one statement. The second part reads
     the snapshot from before the update, so the rows numbered now are not in it twice."""
-    o = t.outbox.c
     numbered = _numbering().returning(*t.outbox.c).cte("numbered")
-    earlier = select(t.outbox).where(o.published_at.is_(None), o.sequence.is_not(None))
-    both = union_all(select(numbered), earlier).subquery("pending")
+    both = union_all(select(numbered), _UNMARKED).subquery("pending")
     return select(both).order_by(both.c.sequence).limit(bindparam("limit"))
 
 
@@ -94,7 +96,7 @@ _MARK_SQLITE = (
 class SqlOutboxStore:
     def __init__(self, database: Database) -> None:
         self._db = database
-        self._turn = asyncio.Lock()  # SQLite: one process, so one lock serialises its relays
+        self._turn = asyncio.Lock()  # one relay round at a time in this process (SQLite has no other lock)
         self._held: AsyncConnection | None = None  # PostgreSQL: the relay turn's locked connection
 
     @contextlib.asynccontextmanager
@@ -132,16 +134,9 @@ class SqlOutboxStore:
         """
         if self._held is not None:  # PostgreSQL, in a turn: number and read in one statement
             return [envelope_from_row(r) for r in await self._held.execute(_NUMBERED_PG, {"limit": limit})]
-        o = t.outbox.c
         async with self._db.writing() as connection:
             await connection.execute(_NUMBERING, {"limit": limit})
-            # numbered rows only: SQLite sorts NULL first, and an unnumbered row must never go out
-            pending = (
-                select(t.outbox)
-                .where(o.published_at.is_(None), o.sequence.is_not(None))
-                .order_by(o.sequence)
-                .limit(limit)
-            )
+            pending = _UNMARKED.order_by(t.outbox.c.sequence).limit(limit)
             return [envelope_from_row(r) for r in await connection.execute(pending)]
 
     async def unpublished(self, limit: int) -> list[Envelope]:
