@@ -18,13 +18,15 @@ from tests.support.pbx import Pbx, phone_channel
 
 @contextmanager
 def statements(container: Container) -> Iterator[list[str]]:
-    """The first words (verb and table) of every statement sent by this task: the request under test
-    (the in-process client runs the app in the caller's task), not the relay or other workers."""
+    """The first words (verb and table) of every statement sent for the request under test: by this task
+    (the in-process client runs the app in the caller's task) or by the group commit's writer that stores
+    it on SQLite; not by the relay or other workers."""
     seen: list[str] = []
     owner = asyncio.current_task()
 
     def capture(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if asyncio.current_task() is owner:
+        task = asyncio.current_task()
+        if task is owner or (task is not None and task.get_name() == "group-commit"):
             text = " ".join(statement.split())
             words = text.split(" ")
             seen.append(" ".join(words[:3]) if words[0] == "INSERT" else f"{words[0]} {_table(text)}")

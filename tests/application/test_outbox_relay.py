@@ -241,3 +241,38 @@ async def test_stop_ends_a_back_off_at_once(monkeypatch: pytest.MonkeyPatch, clo
     await tried.wait()
     # when it is stopped, then it stops within a moment, not after the back-off or the grace
     await asyncio.wait_for(relay.stop(grace_seconds=5), timeout=1)
+
+
+async def test_rounds_under_load_are_spaced_and_a_commit_after_quiet_goes_at_once(
+    monkeypatch: pytest.MonkeyPatch, clock: ManualClock
+) -> None:
+    # given a relay whose rounds are recorded, spaced 0.3 s apart, with nothing to poll for meanwhile
+    from switchboard.workers import relay as relay_module
+
+    rounds: list[float] = []
+
+    async def a_round(*_: object) -> int:
+        rounds.append(asyncio.get_running_loop().time())
+        return 1
+
+    monkeypatch.setattr(relay_module, "publish_pending", a_round)
+    relay = relay_module.OutboxRelay(None, None, clock, poll_seconds=60, spacing_seconds=0.3)  # type: ignore[arg-type]
+    relay.start()
+    await _until(lambda: len(rounds) == 1)  # the start-up round
+    await asyncio.sleep(0.5)  # a quiet spell longer than the spacing
+    try:
+        # when a commit wakes it after the quiet spell
+        woken = asyncio.get_running_loop().time()
+        relay.wake()
+        await _until(lambda: len(rounds) == 2)
+        # then that round starts at once
+        assert rounds[1] - woken < 0.1
+        # and when ten commits follow within 0.1 s, they wait for the spacing and leave in one round
+        for _ in range(10):
+            relay.wake()
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.5)
+        assert len(rounds) == 3
+        assert rounds[2] - rounds[1] >= 0.3
+    finally:
+        await relay.stop()

@@ -81,7 +81,9 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True, inbound_pat
     app.state.container = container
     app.state.principals = PrincipalCache()
     problems.install(app)
-    for router in (
+    for router in (  # matched in this order, one regex per route: the PBX's call control comes first
+        voice.router,  # its latency has a target (docs/benchmarks.md § Voice); /voice/* overlaps no other path
+        sip.router,
         auth.router,
         intake.router,
         merges.router,  # before contacts: /contacts/suggestions is not /contacts/{contact_id}
@@ -93,11 +95,9 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True, inbound_pat
         admin.router,
         channels.router,
         webchat.api_router,
-        voice.router,
         desk.router,
         floor.router,
         integrations.router,
-        sip.router,
         ws_router,
     ):
         app.include_router(router, prefix=API)

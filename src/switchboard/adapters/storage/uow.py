@@ -132,8 +132,7 @@ class SqlUnitOfWork:
                 for e, at in self._events
             ]
             if self._database.wants_events:  # ids for this process's listeners (the screen pop's fast path)
-                statement = insert(t.outbox).returning(t.outbox.c.id, sort_by_parameter_order=True)
-                ids = (await self._connection.execute(statement, rows)).scalars().all()
+                ids = await self._outbox_ids(rows)
                 envelopes = [
                     Envelope(i, r["name"], r["occurred_at"], r["payload"]) for i, r in zip(ids, rows, strict=True)
                 ]
@@ -143,6 +142,19 @@ class SqlUnitOfWork:
         had_events, self._events = bool(self._events), []
         if had_events:
             self._database.committed_events(envelopes)
+
+    async def _outbox_ids(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert the outbox rows; their ids in the rows' order."""
+        assert self._connection is not None
+        if not self._database.is_sqlite:
+            statement = insert(t.outbox).returning(t.outbox.c.id, sort_by_parameter_order=True)
+            return list((await self._connection.execute(statement, rows)).scalars())
+        # SQLite: asking SQLAlchemy to keep the order falls back to one INSERT per row. The write lock
+        # makes this the only writer, and one writer numbers a statement's rows in order.
+        ids = sorted((await self._connection.execute(insert(t.outbox).returning(t.outbox.c.id), rows)).scalars())
+        if len(ids) != len(rows):
+            raise RuntimeError(f"outbox: {len(rows)} rows inserted, {len(ids)} ids returned")
+        return ids
 
     async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         try:
@@ -173,3 +185,7 @@ class SqlUnitOfWorkFactory:
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.database, read_only=read_only)
+
+    @property
+    def serial_writes(self) -> bool:
+        return self.database.write_lock is not None

@@ -411,6 +411,12 @@ class UnitOfWork(Protocol):
 class UnitOfWorkFactory(Protocol):
     def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
 
+    @property
+    def serial_writes(self) -> bool:
+        """Writing units of work run one at a time (SQLite's single writer): requests that share one
+        transaction lose no parallelism there, while on PostgreSQL concurrent ones overlap their round trips."""
+        ...
+
 
 class OutboxStore(Protocol):
     """The outbox as the relay and the websocket resume see it."""

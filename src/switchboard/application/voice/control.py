@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from switchboard.application.access import Principal, require_role
 from switchboard.application.context import Services
 from switchboard.application.errors import InvalidInput, NotFound, StateConflict, Unauthenticated
-from switchboard.application.ports.storage import Conflict, UnitOfWork
+from switchboard.application.group_commit import GroupCommit, Pending
+from switchboard.application.ports.storage import Conflict, StorageUnavailable, UnitOfWork
 from switchboard.application.ports.voice import Originator, QueuePositions
 from switchboard.application.voice import flow
 from switchboard.application.voice.call_events import apply_event
@@ -68,6 +70,12 @@ class CallControl:
         self._settings: dict[int, tuple[object, PhoneSettings]] = {}
         self._trees: dict[int, tuple[object, IvrTree | None]] = {}
         self._numbers: tuple[datetime, dict[str, int]] | None = None
+        self._starts: GroupCommit[_Start, Step] = GroupCommit(max_batch=32)
+
+    @property
+    def start_batches(self) -> int:
+        """Transactions the group commit of new calls has written (SQLite); observability and tests."""
+        return self._starts.batches
 
     # ---- the PBX's side ------------------------------------------------------------------------
 
@@ -96,10 +104,13 @@ class CallControl:
             raise InvalidInput(error.detail, field="dnis") from error
         ani = caller_number(new.ani, self.services.default_region)
         channel_id = new.channel_id if new.channel_id is not None else await self._channel_of_number(dnis)
+        start = _Start(channel_id, new.call_id, ani, dnis)
         try:  # the unique (channel, call id) tells a repeat: no read first on the hot path
-            return await self._start(channel_id, new.call_id, ani, dnis, repeat=False)
+            if self.services.uow.serial_writes:  # one writer anyway: calls that arrive together share a commit
+                return await self._starts.submit(start, self._write_starts)
+            return await self._start(start, repeat=False)
         except Conflict:  # a repeat, or the same call started twice at once: answer from what is stored
-            return await self._start(channel_id, new.call_id, ani, dnis, repeat=True)
+            return await self._start(start, repeat=True)
 
     async def report_result(self, channel_id: int | None, result: StepResult) -> Step:
         """The outcome of the last step (digits, no input, waited, no answer); the next step."""
@@ -193,24 +204,59 @@ class CallControl:
 
     # ---- inside --------------------------------------------------------------------------------
 
-    async def _start(self, channel_id: int, pbx_id: str, ani: str, dnis: str, *, repeat: bool) -> Step:
-        now = self.services.clock.now()
+    async def _write_starts(self, batch: list[Pending[_Start, Step]]) -> None:
+        """New calls that arrived together share one transaction (group commit), each started as if alone,
+        in arrival order. When one of them spoils it (a repeat, a number the channel does not answer, a
+        race with another process), nothing of it stays and each is started again on its own."""
+        if len(batch) > 1:
+            try:
+                steps = await self._start_together([pending.item for pending in batch])
+            except StorageUnavailable as error:
+                for pending in batch:
+                    pending.fail(error)
+                return
+            except Exception:  # which call failed is found by starting each alone
+                steps = None
+            if steps is not None:
+                for pending, step in zip(batch, steps, strict=True):
+                    pending.answer(step)
+                return
+        for pending in batch:
+            try:
+                pending.answer(await self._start(pending.item, repeat=False))
+            except Exception as error:  # the caller's own error, raised in its request
+                pending.fail(error)
+
+    async def _start_together(self, starts: list[_Start]) -> list[Step]:
         async with self.services.uow() as uow:
-            existing = await uow.calls.find(channel_id, pbx_id) if repeat else None
-            if existing is not None:
-                return flow.current(existing) if existing.step else Step(pbx_id, existing.step_no, Action.HANGUP)
-            contact_id, caller = await _caller(uow, ani)
-            ctx = await self._context(uow, channel_id, None, dnis, contact_id, now)
-            ctx.caller_unknown = contact_id is None
-            if ctx.voice.numbers and dnis not in ctx.voice.numbers:
-                raise NotFound(f"channel {channel_id} does not answer {dnis}")
-            call = Call(0, channel_id, pbx_id, CallDirection.IN, ani, dnis, CallStatus.IVR, now, contact_id)
-            call.line_id, call.language = ctx.line.id, _language(ctx)
-            facts = w.CallFacts(ani=ani, dnis=dnis, caller=caller, language=call.language)
-            turn = w.begin(ctx.tree, facts) if ctx.tree is not None else w.default_turn(call.language)
-            step = await flow.drive(ctx, call, turn)
-            await flow.store(ctx, call)  # one INSERT with the first step; the unique key tells a repeat
+            steps = [await self._begin(uow, start) for start in starts]
             await uow.commit()
+        return steps
+
+    async def _start(self, start: _Start, *, repeat: bool) -> Step:
+        async with self.services.uow() as uow:
+            existing = await uow.calls.find(start.channel_id, start.pbx_id) if repeat else None
+            if existing is not None:
+                return flow.current(existing) if existing.step else Step(start.pbx_id, existing.step_no, Action.HANGUP)
+            step = await self._begin(uow, start)
+            await uow.commit()
+        return step
+
+    async def _begin(self, uow: UnitOfWork, start: _Start) -> Step:
+        """Who calls, which line, the first step; the call is written in ``uow``, not committed."""
+        now = self.services.clock.now()
+        channel_id, ani, dnis = start.channel_id, start.ani, start.dnis
+        contact_id, caller = await _caller(uow, ani)
+        ctx = await self._context(uow, channel_id, None, dnis, contact_id, now)
+        ctx.caller_unknown = contact_id is None
+        if ctx.voice.numbers and dnis not in ctx.voice.numbers:
+            raise NotFound(f"channel {channel_id} does not answer {dnis}")
+        call = Call(0, channel_id, start.pbx_id, CallDirection.IN, ani, dnis, CallStatus.IVR, now, contact_id)
+        call.line_id, call.language = ctx.line.id, _language(ctx)
+        facts = w.CallFacts(ani=ani, dnis=dnis, caller=caller, language=call.language)
+        turn = w.begin(ctx.tree, facts) if ctx.tree is not None else w.default_turn(call.language)
+        step = await flow.drive(ctx, call, turn)
+        await flow.store(ctx, call)  # one INSERT with the first step; the unique key tells a repeat
         return step
 
     async def _advance(
@@ -325,6 +371,16 @@ class CallControl:
         if channel_id is None:
             raise NotFound(f"no phone channel answers {dnis}")
         return channel_id
+
+
+@dataclass(frozen=True, slots=True)
+class _Start:
+    """A new inbound call, its numbers normalized and its channel known."""
+
+    channel_id: int
+    pbx_id: str
+    ani: str
+    dnis: str
 
 
 def _language(ctx: CallContext) -> str:
