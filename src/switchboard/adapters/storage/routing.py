@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import tables as t
@@ -63,6 +63,27 @@ _ACTIVE = (
     .join(t.channels, t.channels.c.id == t.conversations.c.channel_id)
     .join(t.contacts, t.contacts.c.id == t.conversations.c.contact_id)
 )
+
+
+def _history() -> Any:
+    c, other = t.conversations.c, t.conversations.alias("other").c
+    seen_before = exists().where(other.contact_id == bindparam("contact"), other.id != bindparam("id"))
+    last_operator = (
+        select(c.assignee_id)
+        .where(
+            c.contact_id == bindparam("contact"),
+            c.line_id == bindparam("line"),
+            c.id < bindparam("id"),
+            c.assignee_id.is_not(None),
+        )
+        .order_by(c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(seen_before.label("seen_before"), last_operator.label("last_operator_id"))
+
+
+_HISTORY = _history()
 
 
 class SqlRouting:
@@ -201,22 +222,9 @@ class SqlRouting:
         )
         return {r[0]: int(r[1]) for r in rows}
 
-    async def last_operator(self, contact_id: int, line_id: int, before_conversation_id: int) -> int | None:
-        c = t.conversations.c
-        row = (
-            await self._c.execute(
-                select(c.assignee_id)
-                .where(
-                    c.contact_id == contact_id,
-                    c.line_id == line_id,
-                    c.id < before_conversation_id,
-                    c.assignee_id.is_not(None),
-                )
-                .order_by(c.id.desc())
-                .limit(1)
-            )
-        ).first()
-        return row[0] if row else None
+    async def history(self, contact_id: int, line_id: int, conversation_id: int) -> tuple[bool, int | None]:
+        row = (await self._c.execute(_HISTORY, {"contact": contact_id, "line": line_id, "id": conversation_id})).one()
+        return bool(row.seen_before), row.last_operator_id
 
     async def set_presence(self, user_id: int, status: str, reason: str, since: datetime, logged_in: bool) -> None:
         await self._c.execute(

@@ -43,10 +43,16 @@ def instant(seconds: float) -> datetime:
 
 
 class Applier:
-    def __init__(self, uow: UnitOfWork, now: datetime, lines: dict[str, LineConfig]) -> None:
+    def __init__(
+        self, uow: UnitOfWork, now: datetime, lines: dict[str, LineConfig], just_queued: set[int] | None = None
+    ) -> None:
         self.uow, self.now, self.lines = uow, now, lines
+        # conversations this unit of work has just queued (admission), untouched by a decision since
+        self.just_queued = just_queued if just_queued is not None else set()
 
     async def apply(self, decision: d.Decision) -> None:
+        if not isinstance(decision, d.KeepWaiting) and (named := getattr(decision, "conversation_id", None)):
+            self.just_queued.discard(int(named))
         handler = getattr(self, f"_{type(decision).__name__}", None)
         if handler is None:
             log.debug("routing decision without effect: %s", decision)
@@ -97,7 +103,10 @@ class Applier:
 
     async def _KeepWaiting(self, x: d.KeepWaiting) -> None:
         conversation = int(x.conversation_id)
-        await self.uow.routing.move(conversation, (S.NEW, S.OFFERED), S.QUEUED, self.now)
+        if conversation in self.just_queued:  # admitted in this unit of work: queued already
+            self.just_queued.discard(conversation)
+        else:
+            await self.uow.routing.move(conversation, (S.NEW, S.OFFERED), S.QUEUED, self.now)
         self.uow.emit(ConversationQueued(conversation, int(x.line_id), x.position, x.estimated_wait_s), self.now)
 
     async def _MoveToLine(self, x: d.MoveToLine) -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from switchboard.application.context import Services
 from switchboard.application.ports.bus import Envelope
-from switchboard.application.ports.storage import ConversationQuery, UnitOfWork
+from switchboard.application.ports.storage import UnitOfWork
 from switchboard.application.routing.apply import Applier, Stale
 from switchboard.application.routing.rebuild import rebuild, required_skills
 from switchboard.domain.channels import ChannelKind, media_of
@@ -107,7 +107,7 @@ class Router:
             new = current is not None and current.queued_at is None  # never queued before: not a reopened one
             queued = await self._queued(uow, conversation_id, now, new=new)
             if queued is not None:
-                await self._apply_all(uow, engine.handle(queued), now)
+                await self._apply_all(uow, engine.handle(queued), now, admitted=(queued,))
             await uow.commit()
 
     async def handle(self, envelope: Envelope) -> None:
@@ -128,7 +128,7 @@ class Router:
                     inputs = await self._translate(uow, envelope, now)
                     if inputs:
                         decisions = [d for event in inputs for d in engine.handle(event)]
-                        await self._apply_all(uow, decisions, now)
+                        await self._apply_all(uow, decisions, now, admitted=inputs)
                     await uow.commit()
             except Stale as stale:
                 log.info("routing rebuilt: %s", stale)
@@ -187,8 +187,12 @@ class Router:
             await self._apply_all(uow, decisions, now)
             await uow.commit()
 
-    async def _apply_all(self, uow: UnitOfWork, decisions: list[Decision], now: datetime) -> None:
-        applier = Applier(uow, now, self.lines)
+    async def _apply_all(
+        self, uow: UnitOfWork, decisions: list[Decision], now: datetime, admitted: Sequence[object] = ()
+    ) -> None:
+        """``admitted``: the engine inputs of this unit of work; the conversations they queued are already queued."""
+        queued = {int(i.conversation_id) for i in admitted if isinstance(i, e.ConversationQueued)}
+        applier = Applier(uow, now, self.lines, just_queued=queued)
         for decision in decisions:
             await applier.apply(decision)
 
@@ -210,7 +214,7 @@ class Router:
             return None  # admitted already (by a rebuild that read it before this event came), or gone
         if not await uow.routing.move(conversation_id, (S.NEW,), S.QUEUED, now, fresh_queue=True):
             return None
-        earlier = await uow.conversations.list(ConversationQuery(contact_id=c.contact_id), 2, None)
+        seen_before, last_operator = await uow.routing.history(c.contact_id, c.line_id, c.id)
         channel, line = await self._catalog(uow, c.channel_id, c.line_id, now)
         return e.ConversationQueued(
             at=now.timestamp(),
@@ -221,10 +225,10 @@ class Router:
             contact_name=c.contact_name,
             vip=c.vip,
             dnis_priority=dnis_priority(line.routing if line else {}, c.dialled_number),
-            last_operator_id=_opt(c.assignee_id or await uow.routing.last_operator(c.contact_id, c.line_id, c.id)),
+            last_operator_id=_opt(c.assignee_id or last_operator),
             responsible_operator_id=_opt(c.responsible_operator_id),
             skills=required_skills(channel.settings if channel else {}),
-            first_contact_ever=len(earlier) == 1,
+            first_contact_ever=not seen_before,
             new_conversation=new,
         )
 
