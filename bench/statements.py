@@ -58,9 +58,7 @@ async def drivers(url: str, n: int) -> list[dict[str, Any]]:
                 ("SELECT a contact by id", text("SELECT id, name FROM contacts WHERE id = 1")),
             ):
                 cpu = await per_call(lambda s=statement: connection.execute(s), n)  # type: ignore[misc]
-                records.append(
-                    {"bench": "statements", "backend": "sqlite", "driver": name, "what": label, "cpu_us": cpu}
-                )
+                records.append(_record("sqlite", name, label, cpu))
         await engine.dispose()
     return records
 
@@ -83,9 +81,7 @@ async def lookups(backend: str, url: str, n: int) -> list[dict[str, Any]]:
             }
             for label, call in calls.items():
                 cpu = await per_call(call, n)
-                records.append(
-                    {"bench": "statements", "backend": backend, "driver": "app", "what": label, "cpu_us": cpu}
-                )
+                records.append(_record(backend, "app", label, cpu))
     finally:
         await container.database.dispose()
     return records

@@ -4,6 +4,7 @@ A database round trip costs far more than the work of one request, so under load
 many concurrent callers go out together: one writer task per process takes everything queued,
 writes it in one transaction and answers each caller. With no load a batch is one request and
 nothing waits (no timer). The writer exists only while there is work; no lifecycle to manage.
+``together_or_alone`` is the writers' shared rule for a batch that fails.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import contextvars
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
+
+from switchboard.application.ports.storage import StorageUnavailable
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -37,6 +40,32 @@ class Pending(Generic[Item, Result]):
 
 
 Writer = Callable[[list[Pending[Item, Result]]], Awaitable[None]]
+Together = Callable[[list[Pending[Item, Result]]], Awaitable[list[Pending[Item, Result]]]]
+Alone = Callable[[Item], Awaitable[Result]]
+
+
+async def together_or_alone(
+    batch: list[Pending[Item, Result]], together: Together[Item, Result], alone: Alone[Item, Result]
+) -> None:
+    """Write a batch in one transaction, else each request on its own.
+
+    ``together`` answers what it stored and returns what it left to be written alone. When it fails
+    for any reason but a lost database (a bad request, a uniqueness race with another process),
+    nothing of it stays and every request is written alone, so one bad request fails by itself.
+    """
+    try:
+        left = await together(batch)
+    except StorageUnavailable as error:
+        for pending in batch:
+            pending.fail(error)
+        return
+    except Exception:  # which request spoiled it is found by writing each alone
+        left = [pending for pending in batch if pending.open]
+    for pending in left:
+        try:
+            pending.answer(await alone(pending.item))
+        except Exception as error:  # the caller's own error, raised in its request
+            pending.fail(error)
 
 
 @dataclass

@@ -20,12 +20,11 @@ from datetime import datetime, timedelta
 
 from switchboard.application.context import Services
 from switchboard.application.errors import InvalidInput, NotFound
-from switchboard.application.group_commit import Pending
+from switchboard.application.group_commit import Pending, together_or_alone
 from switchboard.application.inbound import Inbound, IntakeResult, route
 from switchboard.application.ports.storage import (
     NewLead,
     NewMessage,
-    StorageUnavailable,
     TimelineRow,
     UnitOfWork,
 )
@@ -89,19 +88,7 @@ class _Plan:
 
 async def write_batch(services: Services, batch: Batch, single: Single) -> None:
     """Store a batch and answer every caller; ``single`` stores one message on its own."""
-    try:
-        later = await _store(services, batch)
-    except StorageUnavailable as error:
-        for pending in batch:
-            pending.fail(error)
-        return
-    except Exception:
-        later = [p for p in batch if p.open]
-    for pending in later:
-        try:
-            pending.answer(await single(pending.item))
-        except Exception as error:
-            pending.fail(error)
+    await together_or_alone(batch, lambda together: _store(services, together), single)
 
 
 async def _store(services: Services, batch: Batch) -> Batch:

@@ -10,16 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, String, any_, bindparam, func, insert, select, text, update
+from sqlalchemy import BigInteger, String, any_, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.types import TypeDecorator
 
 from switchboard.adapters.storage import tables as t
+from switchboard.adapters.storage.bulk import as_arrays, insert_rows, inserted_ids, unnest_update
 from switchboard.adapters.storage.contacts import match_name, searchable
 from switchboard.adapters.storage.conversations import conversation_from_row, source_values
 from switchboard.application.ports.storage import NewLead, NewMessage, TimelineRow
@@ -39,9 +37,6 @@ _SAVE = (
         subject=bindparam("b_subject"),
     )
 )
-
-
-_PG = asyncpg_dialect()
 
 
 # PostgreSQL reads the batch's keys as arrays joined against the indexes: one prepared statement
@@ -111,76 +106,13 @@ _CONVERSATIONS_SQLITE = (
 _NEWEST_PG = _newest_pg()
 
 
-def _arrays(table_name: str, columns: tuple[str, ...]) -> str:
-    """``$1::type[], $2::type[], …``: one typed array parameter per column."""
-    table = t.metadata.tables[table_name]
-    return ", ".join(f"${i}::{table.c[name].type.compile(dialect=_PG)}[]" for i, name in enumerate(columns, 1))
-
-
-# The statements below are built from our own tables' and columns' names, never from input.
-
-
-@lru_cache(maxsize=64)
-def _unnest_insert(table_name: str, columns: tuple[str, ...], ids: bool) -> str:
-    """``INSERT … SELECT FROM unnest(one array per column)``: one statement text whatever the row count.
-
-    A multi-row ``VALUES`` list is a new text per batch size, so asyncpg prepares it again (a round
-    trip, and PostgreSQL parses and plans it) on most batches; asyncpg's executemany runs a statement
-    once per row. With ``ids``, rows go in ``ORDER BY`` ordinality and take their ids from the sequence
-    in that order, so the ids sorted are the ids of the rows given.
-    """
-    names = ", ".join(f'"{name}"' for name in columns)
-    source = f"unnest({_arrays(table_name, columns)})"
-    if ids:
-        source += f" WITH ORDINALITY AS u({names}, n) ORDER BY n RETURNING id"
-    else:
-        source += f" AS u({names})"
-    return f"INSERT INTO {table_name} ({names}) SELECT {names} FROM {source}"  # noqa: S608
-
-
-@lru_cache(maxsize=64)
-def _unnest_update(table_name: str, columns: tuple[str, ...]) -> str:
-    """``UPDATE … FROM unnest(…)`` by ``id`` (the first column): one statement for every row."""
-    names = ", ".join(f'"{name}"' for name in columns)
-    sets = ", ".join(f'"{name}" = u."{name}"' for name in columns[1:])
-    source = f"unnest({_arrays(table_name, columns)}) AS u({names})"
-    return f"UPDATE {table_name} SET {sets} FROM {source} WHERE {table_name}.id = u.id"  # noqa: S608
-
-
-def _as_arrays(table: Any, rows: list[dict[str, Any]]) -> tuple[tuple[str, ...], tuple[list[Any], ...]]:
-    """The rows' column names and one array of bound values per column, for the ``unnest`` statements."""
-    columns = tuple(rows[0])
-    return columns, tuple(_column_values(table.c[name], [row[name] for row in rows]) for name in columns)
-
-
-def _column_values(column: Any, values: list[Any]) -> list[Any]:
-    """What SQLAlchemy's bind processing would send asyncpg for ``column``."""
-    if isinstance(column.type, TypeDecorator):
-        values = [column.type.process_bind_param(v, _PG) for v in values]
-    if isinstance(column.type, JSON):
-        values = [json.dumps(v) for v in values]  # the engine's serializer; JSON's None is 'null' as there
-    return values
-
-
 class SqlIntakeStore:
     def __init__(self, connection: AsyncConnection, is_sqlite: bool) -> None:
         self._c = connection
         self._unnest = not is_sqlite  # PostgreSQL: one prepared statement per table, not one per batch size
 
     async def _ids(self, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-        if not rows:
-            return []
-        if self._unnest:
-            columns, arrays = _as_arrays(table, rows)
-            result = await self._c.exec_driver_sql(_unnest_insert(table.name, columns, True), arrays)
-        else:
-            # SQLite: one multi-row INSERT per page (SQLAlchemy's insertmanyvalues). Asking it to keep the
-            # parameters' order instead falls back to one statement per row on SQLite.
-            result = await self._c.execute(insert(table).returning(table.c.id), rows)
-        ids = sorted(int(row[0]) for row in result)  # one writer numbers a statement's rows in order
-        if len(ids) != len(rows):
-            raise RuntimeError(f"{table.name}: {len(rows)} rows inserted, {len(ids)} ids returned")
-        return ids
+        return await inserted_ids(self._c, table, rows, unnest=self._unnest)
 
     async def _answered(self, keys: Sequence[tuple[int, str]]) -> Any:
         """Stored messages with these (channel, external id) keys."""
@@ -190,13 +122,7 @@ class SqlIntakeStore:
         return await self._c.execute(_ANSWERED_SQLITE, {"wanted": json.dumps(list(keys), ensure_ascii=False)})
 
     async def _insert_all(self, table: Any, rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        if self._unnest:
-            columns, arrays = _as_arrays(table, rows)
-            await self._c.exec_driver_sql(_unnest_insert(table.name, columns, False), arrays)
-        else:
-            await self._c.execute(insert(table), rows)  # SQLite: executemany in one call into its thread
+        await insert_rows(self._c, table, rows, unnest=self._unnest)
 
     async def delivered(self, keys: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
         if not keys:
@@ -290,8 +216,8 @@ class SqlIntakeStore:
             for x in conversations
         ]
         if self._unnest:
-            columns, arrays = _as_arrays(t.conversations, rows)
-            await self._c.exec_driver_sql(_unnest_update("conversations", columns), arrays)
+            columns, arrays = as_arrays(t.conversations, rows)
+            await self._c.exec_driver_sql(unnest_update("conversations", columns), arrays)
         else:  # an UPDATE's bind names must differ from its columns'
             await self._c.execute(_SAVE, [{f"b_{name}": value for name, value in row.items()} for row in rows])
 

@@ -6,12 +6,12 @@ import contextlib
 from datetime import datetime
 from typing import Any, Self
 
-from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import tables as t
+from switchboard.adapters.storage.bulk import insert_rows, inserted_ids
 from switchboard.adapters.storage.calls import SqlCallbacks, SqlCalls
 from switchboard.adapters.storage.catalog import (
     SqlChannels,
@@ -131,30 +131,18 @@ class SqlUnitOfWork:
                 {"name": e.name, "payload": e.payload(), "conversation_id": e.conversation_ref, "occurred_at": at}
                 for e, at in self._events
             ]
+            unnest = not self._database.is_sqlite
             if self._database.wants_events:  # ids for this process's listeners (the screen pop's fast path)
-                ids = await self._outbox_ids(rows)
+                ids = await inserted_ids(self._connection, t.outbox, rows, unnest=unnest)
                 envelopes = [
                     Envelope(i, r["name"], r["occurred_at"], r["payload"]) for i, r in zip(ids, rows, strict=True)
                 ]
             else:
-                await self._connection.execute(insert(t.outbox), rows)
+                await insert_rows(self._connection, t.outbox, rows, unnest=unnest)
         await self._connection.commit()
         had_events, self._events = bool(self._events), []
         if had_events:
             self._database.committed_events(envelopes)
-
-    async def _outbox_ids(self, rows: list[dict[str, Any]]) -> list[int]:
-        """Insert the outbox rows; their ids in the rows' order."""
-        assert self._connection is not None
-        if not self._database.is_sqlite:
-            statement = insert(t.outbox).returning(t.outbox.c.id, sort_by_parameter_order=True)
-            return list((await self._connection.execute(statement, rows)).scalars())
-        # SQLite: asking SQLAlchemy to keep the order falls back to one INSERT per row. The write lock
-        # makes this the only writer, and one writer numbers a statement's rows in order.
-        ids = sorted((await self._connection.execute(insert(t.outbox).returning(t.outbox.c.id), rows)).scalars())
-        if len(ids) != len(rows):
-            raise RuntimeError(f"outbox: {len(rows)} rows inserted, {len(ids)} ids returned")
-        return ids
 
     async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         try:

@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 from switchboard.application.access import Principal, require_role
 from switchboard.application.context import Services
 from switchboard.application.errors import InvalidInput, NotFound, StateConflict, Unauthenticated
-from switchboard.application.group_commit import GroupCommit, Pending
-from switchboard.application.ports.storage import Conflict, StorageUnavailable, UnitOfWork
+from switchboard.application.group_commit import GroupCommit, Pending, together_or_alone
+from switchboard.application.ports.storage import Conflict, UnitOfWork
 from switchboard.application.ports.voice import Originator, QueuePositions
 from switchboard.application.voice import flow
 from switchboard.application.voice.call_events import apply_event
@@ -205,33 +205,19 @@ class CallControl:
     # ---- inside --------------------------------------------------------------------------------
 
     async def _write_starts(self, batch: list[Pending[_Start, Step]]) -> None:
-        """New calls that arrived together share one transaction (group commit), each started as if alone,
-        in arrival order. When one of them spoils it (a repeat, a number the channel does not answer, a
-        race with another process), nothing of it stays and each is started again on its own."""
-        if len(batch) > 1:
-            try:
-                steps = await self._start_together([pending.item for pending in batch])
-            except StorageUnavailable as error:
-                for pending in batch:
-                    pending.fail(error)
-                return
-            except Exception:  # which call failed is found by starting each alone
-                steps = None
-            if steps is not None:
-                for pending, step in zip(batch, steps, strict=True):
-                    pending.answer(step)
-                return
-        for pending in batch:
-            try:
-                pending.answer(await self._start(pending.item, repeat=False))
-            except Exception as error:  # the caller's own error, raised in its request
-                pending.fail(error)
+        await together_or_alone(batch, self._start_together, lambda start: self._start(start, repeat=False))
 
-    async def _start_together(self, starts: list[_Start]) -> list[Step]:
+    async def _start_together(self, batch: list[Pending[_Start, Step]]) -> list[Pending[_Start, Step]]:
+        """New calls that arrived together share one transaction (group commit), each started as if alone,
+        in arrival order. A batch of one is left to start alone: if it fails, that costs one transaction, not two."""
+        if len(batch) == 1:
+            return batch
         async with self.services.uow() as uow:
-            steps = [await self._begin(uow, start) for start in starts]
+            steps = [await self._begin(uow, pending.item) for pending in batch]
             await uow.commit()
-        return steps
+        for pending, step in zip(batch, steps, strict=True):
+            pending.answer(step)
+        return []
 
     async def _start(self, start: _Start, *, repeat: bool) -> Step:
         async with self.services.uow() as uow:
