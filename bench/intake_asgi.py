@@ -97,7 +97,7 @@ async def one_run(url: str, lean: bool, requests: list[bytes], wave: int, token:
 
     configure("json", "warning")
     container = build(load_settings(database_url=url, bus_url="memory://", routing=False))
-    app = create_app(container, manage_lifecycle=False, inbound_path=lean)
+    app = create_app(container, manage_lifecycle=False, lean_paths=lean)
     gc.freeze()  # as switchboard.asgi does: full collections would otherwise walk the app on every request burst
     await container.start()
     try:

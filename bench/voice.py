@@ -20,6 +20,11 @@ a screen pop); ``SELECT 1`` round trips per backend.
     .venv/bin/python -m bench.voice                    # rate 200/s for 20 s, 300 pops, sqlite + postgresql
     .venv/bin/python -m bench.voice --quick            # smoke test
     .venv/bin/python -m bench.voice --backends postgresql --rate 300 --seconds 30
+    .venv/bin/python -m bench.voice --backends postgresql --pg-workers 1,2 --repeat 2
+
+``--pg-workers 2`` serves PostgreSQL with two worker processes and RabbitMQ as the bus (the scaled
+deployment of docs/operations.md: a ringing event handled by one worker reaches an operator's
+websocket on the other); the run's exchanges and queues are deleted afterwards.
 
 stdout: one JSON line per figure; stderr: progress and a table.
 """
@@ -84,6 +89,8 @@ class Options:
     seed: int
     routing: bool
     profile: str = ""
+    pg_workers: tuple[int, ...] = (1,)
+    repeat: int = 1
 
 
 # --- the desk -----------------------------------------------------------------------------------
@@ -361,23 +368,61 @@ async def measure_ceiling_pops(count: int) -> list[float]:
 # --- one backend --------------------------------------------------------------------------------
 
 
-def _voice_env(url: str, routing: bool) -> dict[str, str]:
+AMQP_URL = os.environ.get("SWITCHBOARD_BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def _voice_env(url: str, routing: bool, namespace: str | None) -> dict[str, str]:
     env = switchboard_env(url)  # routing off unless asked: bench/routing_applied.py measures routing
     env["SWITCHBOARD_ROUTING"] = "true" if routing else "false"
+    if namespace is not None:  # several workers: events reach every worker's websockets through RabbitMQ
+        env["SWITCHBOARD_BUS_URL"] = AMQP_URL
+        env["SWITCHBOARD_BUS_NAMESPACE"] = namespace
     return env
 
 
-async def bench_voice(backend: str, options: Options) -> list[dict[str, Any]]:
+async def drop_namespace(namespace: str) -> None:
+    """Delete what the run declared on RabbitMQ: the named queues and their dead letters, the exchanges."""
+    import aio_pika
+
+    from switchboard.adapters.bus.rabbitmq import RabbitMQBus
+    from switchboard.workers import delivery, routing, voice
+
+    names = RabbitMQBus(AMQP_URL, namespace=namespace)  # its naming only: never started
+    connection = await aio_pika.connect(AMQP_URL)
+    try:
+        for queue in (voice.QUEUE, routing.QUEUE, delivery.NOTICES):
+            for name in (names.queue_name(queue), names.dead_letter_queue_name(queue)):
+                async with connection.channel() as channel:
+                    await channel.queue_delete(name)
+        for exchange in (names.exchange_name, names.dead_letter_exchange_name):
+            async with connection.channel() as channel:
+                await channel.exchange_delete(exchange)
+    finally:
+        await connection.close()
+
+
+async def bench_voice(backend: str, options: Options, workers: int = 1, run: int = 1) -> list[dict[str, Any]]:
+    namespace = f"sbbench-voice-{uuid.uuid4().hex[:8]}" if workers > 1 else None
+    try:
+        return await _bench_voice(backend, options, workers, run, namespace)
+    finally:
+        if namespace is not None:
+            await drop_namespace(namespace)
+
+
+async def _bench_voice(
+    backend: str, options: Options, workers: int, run: int, namespace: str | None
+) -> list[dict[str, Any]]:
     async with fresh_database(backend) as url:
         migrate(url)
         channel_id, operator_id = await given_desk(url)
         the_plan = plan(channel_id, options)
         port = free_port()
-        argv = [str(VENV_BIN / "switchboard"), "serve", "--port", str(port)]
-        server = Server(argv, _voice_env(url, options.routing), port)
+        argv = [str(VENV_BIN / "switchboard"), "serve", "--port", str(port), "--workers", str(workers)]
+        server = Server(argv, _voice_env(url, options.routing, namespace), port)
         server.start()
         try:
-            await server.wait_ready("/readyz")
+            await server.wait_ready("/readyz", timeout=120)  # a loaded machine starts 2 workers slowly
             await run_paced(port, the_plan.warmup, options.rate, options.connections)
             db_name = database_name(url) if backend == "postgresql" else ""
             spy = start_profiler(server.pid, Path(options.profile)) if options.profile else None
@@ -398,6 +443,9 @@ async def bench_voice(backend: str, options: Options) -> list[dict[str, Any]]:
         "bench": "voice",
         "kind": "call_control",
         "backend": backend,
+        "workers": workers,
+        "bus": "rabbitmq" if namespace else "memory",
+        "run": run,
         "routing": options.routing,
         "rate_offered": options.rate,
         "n": n,
@@ -426,6 +474,8 @@ async def bench_voice(backend: str, options: Options) -> list[dict[str, Any]]:
         "bench": "voice",
         "kind": "screen_pop",
         "backend": backend,
+        "workers": workers,
+        "run": run,
         "n": len(pops),
         "p50_ms": round(percentile(pops, 50), 2),
         "p99_ms": round(percentile(pops, 99), 2),
@@ -485,9 +535,14 @@ async def main_async(options: Options) -> list[dict[str, Any]]:
         log(f"{backend}: SELECT 1 …")
         figures = await select_one_rate_for(backend)
         keep({"bench": "voice", "kind": "db_select1", "backend": backend, **figures})
-        log(f"{backend}: {options.rate:.0f} new calls/s for {options.seconds:.0f} s, then {options.pops} screen pops …")
-        for record in await bench_voice(backend, options):
-            keep(record)
+        for workers in options.pg_workers if backend == "postgresql" else (1,):
+            for k in range(1, options.repeat + 1):
+                log(
+                    f"{backend}, {workers} worker(s), run {k}: {options.rate:.0f} new calls/s for"
+                    f" {options.seconds:.0f} s, then {options.pops} screen pops …"
+                )
+                for record in await bench_voice(backend, options, workers, k):
+                    keep(record)
     return records
 
 
@@ -516,6 +571,8 @@ def summary(records: list[dict[str, Any]]) -> str:
             {
                 "what": names[r["kind"]],
                 "backend": r.get("backend") or "-",
+                "workers": r.get("workers", ""),
+                "run": r.get("run", ""),
                 "n": r["n"],
                 "rate": rate if rate is not None else "",
                 "p50": r["p50_ms"],
@@ -528,6 +585,8 @@ def summary(records: list[dict[str, Any]]) -> str:
     columns = [
         ("what", "what"),
         ("backend", "backend"),
+        ("workers", "workers"),
+        ("run", "run"),
         ("n", "n"),
         ("rate", "per s"),
         ("p50", "p50 ms"),
@@ -551,6 +610,10 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--routing", action="store_true", help="route every queued call in the same server too")
     parser.add_argument("--quick", action="store_true", help="a small run for smoke testing")
     parser.add_argument("--profile", default="", help="record the server with py-spy (raw stacks) to this file")
+    parser.add_argument(
+        "--pg-workers", default="1", help="server worker counts on PostgreSQL, comma list; over 1 the bus is RabbitMQ"
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each configuration (machine noise)")
     args = parser.parse_args(argv)
     return Options(
         rate=args.rate,
@@ -563,6 +626,8 @@ def parse(argv: list[str] | None = None) -> Options:
         seed=args.seed,
         routing=args.routing,
         profile=args.profile,
+        pg_workers=tuple(int(w) for w in args.pg_workers.split(",") if w.strip()),
+        repeat=max(1, args.repeat),
     )
 
 

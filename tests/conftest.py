@@ -26,6 +26,8 @@ from tests.support.clock import ManualClock
 from tests.support.desk import Desk, given_desk
 from tests.support.services import PG_ADMIN_URL, require
 
+pytest_plugins = ["tests.support.watchdog"]
+
 RUN = uuid.uuid4().hex[:8]
 
 
@@ -66,14 +68,38 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
+def _emptying_sql() -> str:
+    """PostgreSQL: delete every row and restart the sequences that were used, in one round trip.
+
+    ``TRUNCATE ... RESTART IDENTITY`` does the same in ~170 ms, mostly creating new files for empty
+    tables; deleting a few rows and restarting the used sequences takes ~4 ms, and runs before every test."""
+    names = ", ".join(f"'{table.name}'" for table in reversed(tables.metadata.sorted_tables))
+    return f"""DO $$
+DECLARE t text; s record;
+BEGIN
+  FOREACH t IN ARRAY ARRAY[{names}] LOOP
+    EXECUTE format('DELETE FROM %I', t);
+  END LOOP;
+  FOR s IN SELECT n.nspname, c.relname FROM pg_class c
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+           JOIN pg_depend d ON d.objid = c.oid AND d.deptype IN ('a', 'i')
+           JOIN pg_sequences q ON q.schemaname = n.nspname AND q.sequencename = c.relname
+           WHERE c.relkind = 'S' AND n.nspname = current_schema() AND q.last_value IS NOT NULL LOOP
+    EXECUTE format('ALTER SEQUENCE %I.%I RESTART', s.nspname, s.relname);
+  END LOOP;
+END $$"""  # noqa: S608 - names from our metadata
+
+
+EMPTYING = _emptying_sql()
+
+
 async def empty_tables(database: Database) -> None:
-    names = [table.name for table in reversed(tables.metadata.sorted_tables)]
     async with database.engine.begin() as connection:
         if database.is_sqlite:
-            for name in names:
-                await connection.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - names from our metadata
+            for table in reversed(tables.metadata.sorted_tables):
+                await connection.execute(text(f"DELETE FROM {table.name}"))  # noqa: S608 - names from our metadata
         else:
-            await connection.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+            await connection.execute(text(EMPTYING))
 
 
 @pytest.fixture
@@ -118,6 +144,14 @@ async def container(
 async def app_client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(container, manage_lifecycle=False)
     transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://switchboard.test") as client:
+        yield client
+
+
+@pytest.fixture
+async def route_client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
+    """The same service with every request answered by its documented FastAPI route (no lean paths)."""
+    transport = httpx.ASGITransport(app=create_app(container, manage_lifecycle=False, lean_paths=False))
     async with httpx.AsyncClient(transport=transport, base_url="http://switchboard.test") as client:
         yield client
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from switchboard.adapters.bus import bus_from_url
 from switchboard.adapters.clock import SystemClock
@@ -34,6 +37,7 @@ from switchboard.application.ports.clock import Clock
 from switchboard.application.ports.connectors import ConnectorRegistry
 from switchboard.application.ports.files import FileStore
 from switchboard.application.routing.router import Router, RoutingElsewhere, engine_settings
+from switchboard.application.tasks import within
 from switchboard.application.voice import CallControl
 from switchboard.config import Settings
 from switchboard.workers.agi import AgiWorker
@@ -97,28 +101,45 @@ class Container:
             raise RoutingElsewhere("this process does not lead routing")
         return await self.routing.router.position(conversation_id)
 
-    async def stop(self, *, drain_seconds: float = 10.0) -> int:
-        """Graceful: drain the outbox, then stop; returns how many events stayed unsent. Idempotent."""
+    async def stop(self, *, drain_seconds: float = 10.0, step_seconds: float = 30.0) -> int:
+        """Graceful: drain the outbox, then stop; returns how many events stayed unsent (-1: the drain
+        itself was stuck). Idempotent.
+
+        Each step gets ``step_seconds`` (the drain its own ``drain_seconds`` on top): a step stuck past
+        it is logged and left behind, so a shutdown always ends and the steps after it still run."""
         if self.stopped:
             return 0
         self.stopped = True
+        steps: list[tuple[str, Callable[[], Awaitable[object]]]] = []
         if self.mail is not None:
-            await self.mail.stop()
+            steps.append(("mail", self.mail.stop))
         if self.polling is not None:
-            await self.polling.stop()
-        await self.delivery.stop()
-        await self.smpp.stop()
-        for asterisk in (self.agi, self.ami):
-            if asterisk is not None:
-                await asterisk.stop()
-        await self.voice.stop()
-        await self.routing.stop()
-        await self.relay.stop()
-        left = await self.relay.drain(drain_seconds)
-        await self.bus.close()
-        await self.services.connectors.close()
-        await self.database.dispose()
-        return left
+            steps.append(("polling", self.polling.stop))
+        steps += [("delivery", self.delivery.stop), ("smpp", self.smpp.stop)]
+        steps += [(name, worker.stop) for name, worker in (("agi", self.agi), ("ami", self.ami)) if worker is not None]
+        steps += [("voice", self.voice.stop), ("routing", self.routing.stop), ("relay", self.relay.stop)]
+        for name, step in steps:
+            await _bounded(name, step(), step_seconds)
+        left = await _bounded("drain", self.relay.drain(drain_seconds), drain_seconds + step_seconds)
+        for name, step in (
+            ("bus", self.bus.close),
+            ("connectors", self.services.connectors.close),
+            ("database", self.database.dispose),
+        ):
+            await _bounded(name, step(), step_seconds)
+        return -1 if left is None else left
+
+
+T = TypeVar("T")
+log = logging.getLogger("switchboard.shutdown")
+
+
+async def _bounded(step: str, awaitable: Awaitable[T], seconds: float) -> T | None:
+    try:
+        return await within(seconds, awaitable)
+    except TimeoutError:
+        log.error("shutdown.step_stuck", extra={"step": step, "seconds": seconds})
+        return None
 
 
 def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool = False) -> Container:
@@ -156,8 +177,8 @@ def build(settings: Settings, *, clock: Clock | None = None, fast_hashing: bool 
         else None
     )
     smpp.bind(services)
-    delivery = DeliveryWorker(services, bus)
     inbox = SqlInbox(database)
+    delivery = DeliveryWorker(services, bus, inbox)
     ami = AmiWorker(control, settings.ami_url, recordings_url=settings.ami_recordings_url) if settings.ami_url else None
     control.originator = ami.originator if ami is not None else control.originator
     agi = (

@@ -9,7 +9,6 @@ alone, with a recording stand-in for the router, to show which requests it answe
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -18,20 +17,15 @@ from starlette.types import Receive, Scope, Send
 
 from switchboard.bootstrap import Container
 from switchboard.web.app import create_app
-from switchboard.web.inbound_path import InboundPath
+from switchboard.web.inbound_path import serve_inbound
+from switchboard.web.lean import LeanPaths, lean_route
+from switchboard.web.routes.intake import inbound as inbound_route
+from switchboard.web.routes.intake import router as intake_router
 from tests.api.test_bad_input import row_counts
 from tests.support.desk import Desk, inbound
 
 PATH = "/api/v1/inbound"
 BASE = "http://switchboard.test"
-
-
-@pytest.fixture
-async def route_client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
-    """The same service behind the documented FastAPI route alone."""
-    transport = httpx.ASGITransport(app=create_app(container, manage_lifecycle=False, inbound_path=False))
-    async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
-        yield client
 
 
 def answer_of(response: httpx.Response) -> tuple[int, str, str | None, Any]:
@@ -189,7 +183,7 @@ async def test_the_lean_path_answers_the_common_case_and_hands_over_the_rest(con
     # given the lean path in front of a recording router, in the real app's context
     app = create_app(container, manage_lifecycle=False)
     router = Recording()
-    lean = InboundPath(router)
+    lean = LeanPaths(router, routes=[lean_route(intake_router, inbound_route, serve_inbound, prefix="/api/v1")])
 
     async def in_app(scope: Scope, receive: Receive, send: Send) -> None:
         await lean({**scope, "app": app, "state": {}}, receive, send)

@@ -178,6 +178,11 @@ async def test_broker_outage_delays_events_and_loses_none(sqlite_url: str) -> No
         await proxy.restore()
         await _until(lambda: len(received) >= before + len(waiting), timeout=30)
         assert [e.event_id for e in received[before:]] == [e.event_id for e in waiting]
+        # and they are marked published (after the broker confirmed them, which may lag their delivery)
+        for _ in range(300):
+            if not await container.outbox.unpublished(100):
+                break
+            await asyncio.sleep(0.05)
         assert await container.outbox.unpublished(100) == []
     finally:
         await container.stop(drain_seconds=2)
@@ -276,3 +281,27 @@ async def test_rounds_under_load_are_spaced_and_a_commit_after_quiet_goes_at_onc
         assert rounds[2] - rounds[1] >= 0.3
     finally:
         await relay.stop()
+
+
+async def test_stop_during_the_spacing_ends_at_once(monkeypatch: pytest.MonkeyPatch, clock: ManualClock) -> None:
+    # given a relay that just ran a round and waits out the spacing before the next one, polling every 10 s
+    from switchboard.workers import relay as relay_module
+
+    rounds: list[float] = []
+
+    async def a_round(*_: object) -> int:
+        rounds.append(asyncio.get_running_loop().time())
+        return 1
+
+    monkeypatch.setattr(relay_module, "publish_pending", a_round)
+    relay = relay_module.OutboxRelay(None, None, clock, poll_seconds=10, spacing_seconds=0.5)  # type: ignore[arg-type]
+    relay.start()
+    await _until(lambda: len(rounds) == 1)
+    relay.wake()  # a commit: the next round waits for the spacing
+    await asyncio.sleep(0.05)
+    # when it is stopped within the spacing
+    stopped_at = asyncio.get_running_loop().time()
+    await relay.stop(grace_seconds=5)
+    # then it stops at once: no round and no poll's wait after the stop (drain() sends what is left)
+    assert asyncio.get_running_loop().time() - stopped_at < 0.3
+    assert len(rounds) == 1

@@ -7,6 +7,10 @@ column names, errors and what a rollback leaves.
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +20,8 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select,
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from switchboard.adapters.storage import sqlite_driver
+from switchboard.adapters.storage.database import Database
 from switchboard.adapters.storage.sqlite_driver import OneCallCursor, one_call_dbapi
 
 metadata = MetaData()
@@ -137,3 +143,92 @@ async def test_streamed_results_still_work(engines: tuple[AsyncEngine, AsyncEngi
     stock, one_call = await both(engines, case)
     assert one_call == stock
     assert len(one_call) == 120
+
+
+# --- statements on the loop's thread -------------------------------------------------------------------------
+
+
+async def test_statements_of_a_transaction_holding_the_lock_run_on_the_loops_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given an engine whose statements say on which thread they ran
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'threads.db'}")
+    async with database.engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    seen: list[tuple[str, bool]] = []
+    run = sqlite_driver._run
+
+    def recorded(connection: Any, operation: str, parameters: Any, many: bool) -> Any:
+        seen.append((operation.split()[0], threading.current_thread() is threading.main_thread()))
+        return run(connection, operation, parameters, many)
+
+    monkeypatch.setattr(sqlite_driver, "_run", recorded)
+    # when a transaction reads, writes first, then reads, updates and inserts short and long batches
+    async with database.engine.begin() as connection:
+        await connection.execute(select(things.c.id))
+        await connection.execute(insert(things), {"name": "first"})
+        await connection.execute(select(things.c.id))
+        await connection.execute(update(things).values(name="renamed"))
+        await connection.execute(insert(things), [{"name": f"s{i}"} for i in range(3)])
+        await connection.execute(insert(things), [{"name": f"l{i}"} for i in range(sqlite_driver.INLINE_MANY + 1)])
+    async with database.engine.connect() as connection:
+        await connection.execute(select(things.c.id))
+    await database.dispose()
+    # then only those after the first write, short of a long batch, ran on the loop's thread
+    on_loop = [loop for _, loop in seen]
+    assert [head for head, _ in seen] == ["SELECT", "INSERT", "SELECT", "UPDATE", "INSERT", "INSERT", "SELECT"]
+    assert on_loop == [False, False, True, True, True, False, False]
+
+
+async def test_a_first_write_behind_another_process_lock_waits_off_the_loop(tmp_path: Path) -> None:
+    # given another connection (as another process would) holding the write lock for 0.5 s
+    path = tmp_path / "locked.db"
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    async with database.engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    release = asyncio.get_running_loop().call_later(0.5, holder.execute, "COMMIT")
+    try:
+        # when this process writes: its first write waits for the lock
+        started = time.monotonic()
+        async with database.engine.begin() as connection:
+            await connection.execute(insert(things), {"name": "after the wait"})
+            await connection.execute(update(things).values(name="then at once"))
+        waited = time.monotonic() - started
+    finally:
+        release.cancel()
+        ticker.cancel()
+        holder.close()
+        await database.dispose()
+    # then it waited for the lock, and the event loop kept running meanwhile
+    assert waited >= 0.45
+    assert ticks >= 20
+
+
+async def test_a_close_after_a_stop_does_not_wait_for_the_ended_thread(tmp_path: Path) -> None:
+    # given a connection whose thread is busy, then told to stop (a forced terminate)
+    from sqlalchemy.util.concurrency import greenlet_spawn
+
+    connection = await greenlet_spawn(one_call_dbapi().connect, str(tmp_path / "stop.db"))
+    busy, release = threading.Event(), threading.Event()
+    connection._connection._tx.put_nowait((None, lambda: (busy.set(), release.wait(5))))
+    busy.wait(5)
+    await greenlet_spawn(connection._terminate_force_close)
+    # when it is closed before the thread got to the stop, and the thread then goes on
+    closing = asyncio.create_task(greenlet_spawn(connection.close))
+    await asyncio.sleep(0.05)
+    release.set()
+    # then the close returns instead of waiting for an answer from the ended thread
+    await asyncio.wait_for(closing, 2)
+    connection._connection._thread.join(2)
+    assert not connection._connection._thread.is_alive()

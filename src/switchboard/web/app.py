@@ -11,7 +11,8 @@ from switchboard import __version__
 from switchboard.application.routing.commands import sign_out_disconnected
 from switchboard.web import problems, spa
 from switchboard.web.access import PrincipalCache
-from switchboard.web.inbound_path import InboundPath
+from switchboard.web.inbound_path import serve_inbound
+from switchboard.web.lean import LeanPaths, lean_route
 from switchboard.web.middleware import RequestContext
 from switchboard.web.realtime import Hub
 from switchboard.web.realtime import router as ws_router
@@ -37,13 +38,15 @@ from switchboard.web.routes import (
 )
 from switchboard.web.runtime import Runtime
 from switchboard.web.visitors import VisitorHub
+from switchboard.web.voice_path import pbx_routes
 
 API = "/api/v1"
 
 
-def create_app(container: Runtime, *, manage_lifecycle: bool = True, inbound_path: bool = True) -> FastAPI:
-    """``manage_lifecycle`` False lets a test own the container's start and stop; ``inbound_path``
-    False leaves ``POST /inbound`` to its FastAPI route alone (the tests compare the two)."""
+def create_app(container: Runtime, *, manage_lifecycle: bool = True, lean_paths: bool = True) -> FastAPI:
+    """``manage_lifecycle`` False lets a test own the container's start and stop; ``lean_paths`` False
+    leaves ``POST /inbound`` and the PBX's call control to their FastAPI routes alone (the tests
+    compare the two)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -105,7 +108,8 @@ def create_app(container: Runtime, *, manage_lifecycle: bool = True, inbound_pat
     app.include_router(webchat.router)
     app.include_router(demo.router)
     spa.install(app)
-    if inbound_path:
-        app.add_middleware(InboundPath, path=f"{API}/inbound")  # inside RequestContext: ids, metrics, log, limit
+    if lean_paths:  # inside RequestContext: ids, metrics, log, body limit
+        routes = [*pbx_routes(API), lean_route(intake.router, intake.inbound, serve_inbound, prefix=API)]
+        app.add_middleware(LeanPaths, routes=routes)
     app.add_middleware(RequestContext, body_limit=container.settings.body_limit_bytes)
     return app

@@ -24,6 +24,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 from switchboard.application.errors import ApplicationError, NotFound
 from switchboard.application.ports.storage import Conflict, StorageUnavailable
 from switchboard.application.ports.webchat import Visitor
+from switchboard.application.tasks import within
 from switchboard.application.webchat import (
     Introduction,
     Visit,
@@ -105,7 +106,7 @@ class VisitorSession:
 
     async def run(self) -> None:
         try:
-            text = await asyncio.wait_for(self.ws.receive_text(), HELLO_SECONDS)
+            text = await within(HELLO_SECONDS, self.ws.receive_text())
         except TimeoutError:
             raise ProtocolError(4400, "no hello within 10 seconds") from None
         self.hello = read_hello(text)

@@ -21,6 +21,7 @@ import structlog
 from switchboard.application.context import Services
 from switchboard.application.ports.bus import Bus, Envelope, Subscription
 from switchboard.application.ports.webchat import VisitorMessage
+from switchboard.application.tasks import stop_task, within
 from switchboard.application.webchat import OPERATOR_TYPING, ConversationView, conversation_view, visitor_message
 from switchboard.domain.conversation import ConversationStatus, Direction
 from switchboard.domain.webchat import TokenBucket, WidgetSettings
@@ -121,9 +122,7 @@ class VisitorHub:
 
     async def stop(self) -> None:
         if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
+            await stop_task(self._poller)
         if self._subscription is not None:
             await self._subscription.cancel()
             self._subscription = None
@@ -212,7 +211,7 @@ class VisitorHub:
     async def _poll(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._moved.wait(), self.poll_seconds)
+                await within(self.poll_seconds, self._moved.wait())
             self._moved.clear()
             await asyncio.sleep(0.05)  # let a burst of routing events settle into one round
             try:

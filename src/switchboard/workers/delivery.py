@@ -1,7 +1,9 @@
 """Sends replies through their connectors: claims due tasks, paces each channel, retries with backoff.
 
 Woken by ``ReplyQueued`` on a private queue of this process (every node hears it; the claim's
-lease and SKIP LOCKED split the work), and by a short poll for retries that come due.
+lease and SKIP LOCKED split the work), and by a short poll for retries that come due. It also
+pushes notices (a conversation closed, to an API integration: application/notices.py), queued by a
+consumer of ``ConversationClosed`` on the durable ``notices`` queue, once per event.
 """
 
 from __future__ import annotations
@@ -13,14 +15,18 @@ from datetime import timedelta
 
 import structlog
 
-from switchboard.application import outbound
+from switchboard.application import notices, outbound
 from switchboard.application.context import Services
+from switchboard.application.outbox import consume_once
 from switchboard.application.ports.bus import Bus, Envelope, Subscription
-from switchboard.application.ports.storage import DeliveryTask, StorageUnavailable
+from switchboard.application.ports.storage import DeliveryTask, Inbox, StorageUnavailable
+from switchboard.application.tasks import Loop, within
 from switchboard.domain.delivery import RetryPolicy
 
 log = structlog.get_logger("switchboard.delivery")
 TOPICS = ("ReplyQueued",)
+NOTICES = "notices"  # the durable queue whose consumer queues notices (one per event, whichever node takes it)
+NOTICE_TOPICS = ("ConversationClosed",)
 
 
 class Pacer:
@@ -45,6 +51,7 @@ class DeliveryWorker:
         self,
         services: Services,
         bus: Bus,
+        inbox: Inbox,
         *,
         batch: int = 20,
         lease: timedelta = timedelta(seconds=120),
@@ -54,6 +61,7 @@ class DeliveryWorker:
     ) -> None:
         self._services = services
         self._bus = bus
+        self._inbox = inbox
         self._batch = batch
         self._lease = lease
         self._poll = poll_seconds
@@ -61,12 +69,19 @@ class DeliveryWorker:
         self._rng = rng or random.Random()
         self._pacer = Pacer()
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Loop("delivery")
         self._subscription: Subscription | None = None
+        self._notices: Subscription | None = None
 
     async def start(self) -> None:
         self._subscription = await self._bus.subscribe(None, self._on_event, topics=TOPICS)
-        self._task = asyncio.create_task(self._run(), name="delivery")
+        queue_notice = consume_once(self._inbox, self._services.clock, NOTICES, self._on_closed)
+        self._notices = await self._bus.subscribe(NOTICES, queue_notice, topics=NOTICE_TOPICS)
+        self._loop.start(self._run)
+
+    async def _on_closed(self, envelope: Envelope) -> None:
+        if await notices.queue_close_notice(self._services, envelope):
+            self._wake.set()
 
     async def _on_event(self, _: Envelope) -> None:
         self._wake.set()
@@ -82,6 +97,11 @@ class DeliveryWorker:
             by_channel.setdefault(task.channel_id, []).append(task)
         groups = await asyncio.gather(*(self._send_in_order(group) for group in by_channel.values()))
         return [outcome for group in groups for outcome in group]
+
+    async def push_notices_once(self) -> list[notices.NoticeOutcome]:
+        """Claim the notices that are due and push them, oldest first; the loop's second step."""
+        tasks = await notices.claim_notices(self._services, self._batch, self._lease)
+        return [await notices.push_notice(self._services, task, self._rng.random(), self.policy) for task in tasks]
 
     async def _send_in_order(self, tasks: list[DeliveryTask]) -> list[outbound.Outcome]:
         """One channel's replies one after another, oldest first, so a customer reads them in order."""
@@ -99,27 +119,24 @@ class DeliveryWorker:
         return float(value) if isinstance(value, int | float) else None
 
     async def _run(self) -> None:
-        while True:
+        while self._loop.running:
             self._wake.clear()
             try:
                 outcomes = await self.run_once()
-                if len(outcomes) == self._batch:
+                pushed = await self.push_notices_once()
+                if self._batch in (len(outcomes), len(pushed)):
                     continue
-            except asyncio.CancelledError:
-                raise
             except StorageUnavailable:
                 log.warning("delivery.storage_unavailable")
             except Exception:
                 log.exception("delivery.round_failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll)
+                await within(self._poll, self._wake.wait())
 
     async def stop(self) -> None:
-        if self._subscription is not None:
-            await self._subscription.cancel()
-            self._subscription = None
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for subscription in (self._subscription, self._notices):
+            if subscription is not None:
+                await subscription.cancel()
+        self._subscription = self._notices = None
+        self._wake.set()  # ends the wait for work; the loop sees it is stopping
+        await self._loop.stop()

@@ -9,7 +9,6 @@ or stopped at the next refresh.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -21,6 +20,7 @@ from switchboard.adapters.email.smtp_server import SmtpServer, SmtpServerSetting
 from switchboard.adapters.files import LocalFileStore
 from switchboard.application.channels import open_secrets
 from switchboard.application.context import Services
+from switchboard.application.tasks import Loop, within
 from switchboard.domain.channels import Channel
 
 log = logging.getLogger("switchboard.mail")
@@ -69,7 +69,7 @@ class MailWorker:
         self._refresh_seconds = refresh_seconds
         self.server: SmtpServer | None = None
         self.pollers: dict[int, tuple[ImapSettings, ImapPoller, asyncio.Task[None]]] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Loop("mail-refresh")
 
     async def start(self) -> None:
         """The SMTP server accepts mail for the addresses channels have now (a new address needs a restart)."""
@@ -78,7 +78,7 @@ class MailWorker:
             settings = SmtpServerSettings(host=self._host, port=self._port, accept_addresses=self._channels.addresses)
             self.server = SmtpServer(settings, self._inbound.on_message)
             await self.server.start()
-        self._task = asyncio.create_task(self._keep_fresh(), name="mail-refresh")
+        self._loop.start(self._keep_fresh)
 
     async def refresh(self) -> None:
         """Reload the channels: their addresses, fax gateways and IMAP mailboxes."""
@@ -100,8 +100,10 @@ class MailWorker:
                 self.pollers[channel_id] = (settings, poller, task)
 
     async def _keep_fresh(self) -> None:
-        while True:
-            await asyncio.sleep(self._refresh_seconds)
+        while self._loop.running:
+            await self._loop.pause(self._refresh_seconds)
+            if not self._loop.running:
+                return
             try:
                 await self.refresh()
             except Exception:
@@ -111,16 +113,12 @@ class MailWorker:
         _, poller, task = self.pollers.pop(channel_id)
         poller.stop()
         try:
-            await asyncio.wait_for(task, 5.0)
+            await within(5.0, task)
         except (TimeoutError, asyncio.CancelledError):
             task.cancel()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
         for channel_id in list(self.pollers):
             await self._stop_poller(channel_id)
         if self.server is not None:

@@ -15,7 +15,6 @@ what was never confirmed again, and the intake stores each update once (by its e
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -32,6 +31,7 @@ from switchboard.application.context import Services
 from switchboard.application.delivery import awaiting_receipt, record_delivery
 from switchboard.application.intake import receive_message
 from switchboard.application.ports.connectors import ChannelConfig, SendFailed
+from switchboard.application.tasks import Loop, within
 from switchboard.domain.channels import ChannelKind
 from switchboard.domain.operators import Role
 
@@ -84,38 +84,33 @@ class PollingWorker:
         self.offsets: dict[int, int] = {}  # Yandex getUpdates offset per channel
         self.leading = False
         self._refreshed_at: float | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Loop("polling")
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="polling")
+        self._loop.start(self._run)
 
     async def stop(self) -> None:
-        """Cancel between or during polls (nothing is half-stored: each message is its own transaction)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Stops between polls; a poll still running after the grace is cancelled (nothing is half-stored:
+        each message is its own transaction)."""
+        await self._loop.stop()
         if self.leading:
             await self._leadership.release()
             self.leading = False
 
     async def _run(self) -> None:
-        while True:
+        while self._loop.running:
             try:
                 if not self.leading:
                     if not await self._leadership.try_acquire():
-                        await asyncio.sleep(self._retry)
+                        await self._loop.pause(self._retry)
                         continue
                     self.leading = True
                     log.info("polling.leading")
                 await self.poll_due()
-                await asyncio.sleep(self._pause())
-            except asyncio.CancelledError:
-                raise
+                await self._loop.pause(self._pause())
             except Exception:
                 log.exception("polling.tick_failed")
-                await asyncio.sleep(self._retry)
+                await self._loop.pause(self._retry)
 
     def _pause(self) -> float:
         now = self._monotonic()
@@ -166,7 +161,7 @@ class PollingWorker:
     async def _poll(self, polled: Polled) -> None:
         channel_id = polled.config.id
         try:
-            more = await asyncio.wait_for(polled.poll(polled.config), POLL_TIMEOUT_S)
+            more = await within(POLL_TIMEOUT_S, polled.poll(polled.config))
         except Exception as error:
             polled.failures += 1
             wait = min(polled.interval * 2**polled.failures, self._max_backoff)

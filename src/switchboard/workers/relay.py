@@ -15,6 +15,7 @@ from switchboard.application.outbox import publish_pending
 from switchboard.application.ports.bus import Bus, BusUnavailable
 from switchboard.application.ports.clock import Clock
 from switchboard.application.ports.storage import OutboxStore, StorageUnavailable
+from switchboard.application.tasks import stop_task, within
 
 log = structlog.get_logger("switchboard.relay")
 BATCH = 500  # events per round
@@ -58,6 +59,8 @@ class OutboxRelay:
         while not self._stopping.is_set():
             if (wait := started + self._spacing - loop.time()) > 0:
                 await self._pause(wait)
+                if self._stopping.is_set():
+                    break  # what is left goes out in drain(), not after a poll's wait
             # cleared before the round: a commit during the round wakes the next one
             self._wake.clear()
             started = loop.time()
@@ -77,9 +80,9 @@ class OutboxRelay:
                 log.exception("outbox.relay_error")
                 await self._pause(backoff)
                 continue
-            if not self._wake.is_set():
+            if not self._wake.is_set() and not self._stopping.is_set():
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+                    await within(self._poll, self._wake.wait())
 
     async def drain(self, timeout: float = 10.0) -> int:
         """Publish everything still waiting (graceful shutdown); returns how many remain unsent."""
@@ -98,7 +101,7 @@ class OutboxRelay:
     async def _pause(self, seconds: float) -> None:
         """A back-off that ends at once when the relay is told to stop."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+            await within(seconds, self._stopping.wait())
 
     async def stop(self, grace_seconds: float = 5.0) -> None:
         """Let the round in progress finish, then stop. Cancelling a statement half-way can leave an
@@ -110,6 +113,4 @@ class OutboxRelay:
             return
         done, _ = await asyncio.wait({task}, timeout=grace_seconds)
         if not done:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)

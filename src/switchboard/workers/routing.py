@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Protocol
 
 import structlog
 
 from switchboard.application.ports.bus import Bus, Subscription
 from switchboard.application.routing.router import TOPICS, Router
+from switchboard.application.tasks import Loop
 
 log = structlog.get_logger("switchboard.routing")
 QUEUE = "routing"
@@ -36,7 +35,7 @@ class RoutingWorker:
         self._tick = tick_seconds
         self._retry = retry_seconds
         self._subscription: Subscription | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Loop("routing")
         self.leading = False
 
     async def declare(self) -> None:
@@ -47,7 +46,7 @@ class RoutingWorker:
         await self.declare()
         if await self._leadership.try_acquire():
             await self._lead()
-        self._task = asyncio.create_task(self._run(), name="routing")
+        self._loop.start(self._run)
 
     async def _lead(self) -> None:
         await self.router.start()
@@ -56,27 +55,21 @@ class RoutingWorker:
         log.info("routing.leading")
 
     async def _run(self) -> None:
-        while True:
+        while self._loop.running:
             try:
                 if self.leading:
                     await self.router.fire_due()
-                    await asyncio.sleep(self._tick)
+                    await self._loop.pause(self._tick)
                 elif await self._leadership.try_acquire():
                     await self._lead()
                 else:
-                    await asyncio.sleep(self._retry)
-            except asyncio.CancelledError:
-                raise
+                    await self._loop.pause(self._retry)
             except Exception:
                 log.exception("routing.tick_failed")
-                await asyncio.sleep(self._retry)
+                await self._loop.pause(self._retry)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
         if self._subscription is not None:
             await self._subscription.cancel()
             self._subscription = None

@@ -7,8 +7,6 @@ receipts to ``record_delivery``, and follows the channels as they are added, cha
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 from switchboard.adapters.connectors.sms.smpp.sessions import SmppSessions
@@ -18,6 +16,7 @@ from switchboard.application.context import Services
 from switchboard.application.delivery import DeliveryUpdate, record_delivery
 from switchboard.application.intake import InboundMessage, IntakeResult, receive_message
 from switchboard.application.ports.connectors import ChannelConfig
+from switchboard.application.tasks import Loop
 from switchboard.domain.channels import ChannelKind
 from switchboard.domain.operators import Role
 
@@ -30,7 +29,7 @@ class SmppWorker:
         self.sessions = SmppSessions(self._inbound, self._status)
         self._services: Services | None = None
         self._refresh_seconds = refresh_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Loop("smpp-refresh")
 
     def bind(self, services: Services) -> None:
         """The services exist after the connectors that share these sessions; tie them together here."""
@@ -58,20 +57,18 @@ class SmppWorker:
 
     async def start(self) -> None:
         await self.refresh()
-        self._task = asyncio.create_task(self._keep_fresh(), name="smpp-refresh")
+        self._loop.start(self._keep_fresh)
 
     async def _keep_fresh(self) -> None:
-        while True:
-            await asyncio.sleep(self._refresh_seconds)
+        while self._loop.running:
+            await self._loop.pause(self._refresh_seconds)
+            if not self._loop.running:
+                return
             try:
                 await self.refresh()
             except Exception:
                 log.exception("smpp.refresh_failed")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
         await self.sessions.close_all()

@@ -3,15 +3,13 @@ callback requests become callback tasks."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 import structlog
 
 from switchboard.application.outbox import consume_once
 from switchboard.application.ports.bus import Bus, Envelope, Subscription
 from switchboard.application.ports.clock import Clock
 from switchboard.application.ports.storage import Inbox
+from switchboard.application.tasks import Loop
 from switchboard.application.voice import CallControl
 from switchboard.application.voice.callbacks import on_callback_requested
 from switchboard.workers.routing import RoutingWorker
@@ -39,34 +37,28 @@ class VoiceWorker:
         self._bus, self._inbox, self._clock = bus, inbox, clock
         self._sweep = sweep_seconds
         self._subscription: Subscription | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Loop("voice-sweep")
 
     async def start(self) -> None:
         handler = consume_once(self._inbox, self._clock, QUEUE, self._handle)
         self._subscription = await self._bus.subscribe(QUEUE, handler, topics=TOPICS)
         if self._sweep > 0:
-            self._task = asyncio.create_task(self._run(), name="voice-sweep")
+            self._loop.start(self._run)
 
     async def _handle(self, envelope: Envelope) -> None:
         if envelope.name == "CallbackRequested":
             await on_callback_requested(self.control.services, envelope)
 
     async def _run(self) -> None:
-        while True:
+        while self._loop.running:
             try:
                 await self.control.close_expired()
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 log.exception("voice.sweep_failed")
-            await asyncio.sleep(self._sweep)
+            await self._loop.pause(self._sweep)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
         if self._subscription is not None:
             await self._subscription.cancel()
             self._subscription = None

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from switchboard.application.ports.bus import BusUnavailable, Envelope, Handler
+from switchboard.application.tasks import stop_task
 
 from .wire import check_max_attempts, check_queue_name, check_topics, decode, encode
 
@@ -195,9 +196,8 @@ class MemorySubscription:
             self._task.cancel()
         done, _ = await asyncio.wait({self._task}, timeout=self._close_timeout)
         if not done:
-            self._task.cancel()
-            await asyncio.wait({self._task})
-        if not self._task.cancelled() and self._task.exception() is not None:
+            await stop_task(self._task)
+        if self._task.done() and not self._task.cancelled() and self._task.exception() is not None:
             log.error("bus consumer ended with an error", exc_info=self._task.exception())
         self._bus._forget(self, self._queue)
 

@@ -61,6 +61,7 @@ from aio_pika.exceptions import AMQPError, ChannelInvalidStateError, ChannelPrec
 from aio_pika.robust_connection import RobustConnection
 
 from switchboard.application.ports.bus import BusUnavailable, Envelope, Handler
+from switchboard.application.tasks import stop_task
 
 from .wire import CONTENT_TYPE, check_max_attempts, check_queue_name, check_topics, decode, encode
 
@@ -195,8 +196,7 @@ class RabbitMQSubscription:
             self._task.cancel()
         done, _ = await asyncio.wait({self._task}, timeout=self._close_timeout)
         if not done:
-            self._task.cancel()
-            await asyncio.wait({self._task})
+            await stop_task(self._task)
         while not self._inbox.empty():
             message = self._inbox.get_nowait()
             if not _stale(message):

@@ -119,6 +119,10 @@ class ApiConnector:
         response = await self._post(config, "message.created", message_document(config, message))
         return Receipt(external_id_of(response))
 
+    async def notify(self, config: ChannelConfig, kind: str, document: Mapping[str, Any]) -> None:
+        """A notice (``conversation.closed``), signed and answered as a reply is; its answer's body is not read."""
+        await self._post(config, kind, dict(document))
+
     async def connect(self, config: ChannelConfig, public_url: str) -> str:
         """Send a signed ``ping`` so an admin sees at once whether the URL and the secret work."""
         url = config.settings.get("webhook_url")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ssl
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 import httpx
@@ -21,9 +23,17 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 MAX_REASON = 500
 
 
-def new_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+@cache
+def tls() -> ssl.SSLContext:
+    """One verifying TLS context for every client: loading the CA bundle takes ~30 ms, once per process is enough."""
+    return httpx.create_ssl_context()
+
+
+def new_client(
+    transport: httpx.AsyncBaseTransport | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT
+) -> httpx.AsyncClient:
     """One client per connector; tests inject a transport or point the channel's base URL at a local server."""
-    return httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT, follow_redirects=False)
+    return httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False, verify=tls())
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:

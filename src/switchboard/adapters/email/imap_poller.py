@@ -30,6 +30,8 @@ from typing import Any
 
 import aioimaplib
 
+from switchboard.application.tasks import within
+
 log = logging.getLogger("switchboard.email.imap")
 
 OnMessage = Callable[[bytes, str, list[str]], Awaitable[None]]
@@ -161,7 +163,7 @@ class ImapPoller:
             with contextlib.suppress(Exception):
                 if client.has_pending_idle():
                     client.idle_done()
-                await asyncio.wait_for(client.logout(), 2.0)
+                await within(2.0, client.logout())
         transport = client.protocol.transport
         if transport is not None:
             transport.close()
@@ -233,7 +235,7 @@ class ImapPoller:
             except Exception as error:  # any failure: log, back off, reconnect; cancellation still propagates
                 log.warning("IMAP %s@%s:%s: %s; reconnecting in %.0fs", s.username, s.host, s.port, error, delay)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), delay)
+                    await within(delay, self._stopping.wait())
                 delay = min(delay * 2, s.reconnect_max_seconds)
 
     def stop(self) -> None:

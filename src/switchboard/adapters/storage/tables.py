@@ -233,6 +233,22 @@ deliveries = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+notices = Table(
+    "notices",  # the durable queue of what an integration is told besides replies (application/notices.py)
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("event_id", Id, nullable=False),  # the outbox event told of: one notice per event and channel
+    Column("channel_id", Id, ForeignKey("channels.id"), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("document", Json, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", UTCDateTime, nullable=False, index=True),
+    Column("lease_until", UTCDateTime),
+    Column("last_error", String(1000)),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("event_id", "channel_id"),
+)
+
 offers = Table(
     "offers",
     metadata,

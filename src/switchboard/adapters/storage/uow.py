@@ -26,6 +26,7 @@ from switchboard.adapters.storage.deliveries import SqlDeliveries
 from switchboard.adapters.storage.desk import SqlCannedResponses, SqlFloor, SqlNotes
 from switchboard.adapters.storage.intake import SqlIntakeStore
 from switchboard.adapters.storage.merges import SqlMerges, SqlSuggestions
+from switchboard.adapters.storage.notices import SqlNotices
 from switchboard.adapters.storage.records import SqlAudit, SqlLeads
 from switchboard.adapters.storage.routing import SqlRouting
 from switchboard.adapters.storage.uploads import SqlUploads
@@ -97,6 +98,7 @@ class SqlUnitOfWork:
     def _bind(self, connection: AsyncConnection) -> None:
         self.contacts = SqlContacts(connection, self._database.is_sqlite)
         self.deliveries = SqlDeliveries(connection)
+        self.notices = SqlNotices(connection)
         self.conversations = SqlConversations(connection, self._database.is_sqlite)
         self.messages = SqlMessages(connection)
         self.timeline = SqlTimeline(connection)

@@ -16,6 +16,7 @@ import json
 
 import httpx
 
+from switchboard.adapters.connectors.http import new_client
 from switchboard.application.ports.clock import Clock
 from switchboard.application.ports.voice import OriginateFailed, OriginateRequest
 from switchboard.domain.voice.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
@@ -26,7 +27,7 @@ TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 class HttpOriginator:
     def __init__(self, clock: Clock, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._clock = clock
-        self._client = httpx.AsyncClient(transport=transport, timeout=TIMEOUT, follow_redirects=False)
+        self._client = new_client(transport, TIMEOUT)
 
     @property
     def needs_url(self) -> bool:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from switchboard.application.errors import ApplicationError
+from switchboard.application.tasks import within
 from switchboard.application.voice import CallControl
 from switchboard.application.voice.model import Action, CallEvent, EventKind, NewCall, Outcome, Step, StepResult
 
@@ -90,7 +91,7 @@ class AgiSession:
 
     async def _line(self, timeout: float = READ_TIMEOUT_S) -> str:
         try:
-            raw = await asyncio.wait_for(self._reader.readline(), timeout)
+            raw = await within(timeout, self._reader.readline())
         except ValueError as error:  # longer than the stream's limit
             raise AgiProtocolError("a line longer than 8 KiB") from error
         if not raw:
@@ -270,11 +271,15 @@ class FastAgiServer:
         while self._calls:
             await asyncio.gather(*self._calls, return_exceptions=True)
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 5.0) -> None:
+        """Take no new calls; a call in progress gets ``grace`` seconds to end before it is cut short
+        (its last reports are database writes, which a cancel would cut half-way)."""
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+        if self._calls:
+            await asyncio.wait(set(self._calls), timeout=grace)
         for task in list(self._calls):
             task.cancel()
         await asyncio.gather(*self._calls, return_exceptions=True)

@@ -32,6 +32,7 @@ from urllib.parse import unquote, urlsplit
 
 from switchboard.application.errors import ApplicationError, NotFound
 from switchboard.application.ports.voice import OriginateFailed, OriginateRequest
+from switchboard.application.tasks import stop_task, within
 from switchboard.application.voice import CallControl
 from switchboard.application.voice.model import CallEvent, EventKind
 
@@ -122,9 +123,7 @@ class AmiClient:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
 
     async def _run(self) -> None:
@@ -150,18 +149,18 @@ class AmiClient:
             delay = min(delay * 2, self._backoff[1])
 
     async def _session(self) -> None:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(self.address.host, self.address.port, limit=LINE_LIMIT), ACTION_TIMEOUT_S
+        reader, writer = await within(
+            ACTION_TIMEOUT_S, asyncio.open_connection(self.address.host, self.address.port, limit=LINE_LIMIT)
         )
         self._writer = writer
         try:
-            banner = (await asyncio.wait_for(reader.readline(), ACTION_TIMEOUT_S)).decode(errors="replace")
+            banner = (await within(ACTION_TIMEOUT_S, reader.readline())).decode(errors="replace")
             if not banner.startswith("Asterisk Call Manager"):
                 raise AmiProtocolError(f"not an Asterisk manager: {banner[:60]!r}")
             login = {"Action": "Login", "Username": self.address.username, "Secret": self.address.secret}
             login_id = self._send(login)
             while True:
-                message = await asyncio.wait_for(read_message(reader), ACTION_TIMEOUT_S)
+                message = await within(ACTION_TIMEOUT_S, read_message(reader))
                 if message.get("ActionID") == login_id and "Response" in message:
                     break
             if message["Response"] != "Success":
@@ -198,7 +197,7 @@ class AmiClient:
         future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
         self._pending[action_id] = future
         try:
-            return await asyncio.wait_for(future, ACTION_TIMEOUT_S)
+            return await within(ACTION_TIMEOUT_S, future)
         finally:
             self._pending.pop(action_id, None)
 
@@ -281,11 +280,11 @@ class AmiClient:
         response, result = loop.create_future(), loop.create_future()
         self._pending[action_id], self._originates[action_id] = response, result
         try:
-            answer = await asyncio.wait_for(response, ACTION_TIMEOUT_S)
+            answer = await within(ACTION_TIMEOUT_S, response)
             if answer.get("Response") != "Success":
                 raise OriginateFailed(f"Asterisk refused: {answer.get('Message', 'error')}")
             with contextlib.suppress(TimeoutError):  # not decided yet: a later Failure ends the call as an event
-                final = await asyncio.wait_for(result, wait_s)
+                final = await within(wait_s, result)
                 if final.get("Response") != "Success":
                     raise OriginateFailed(f"Asterisk could not place the call: {final.get('Reason', '')}".strip())
                 return final.get("Uniqueid") or None

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from switchboard.domain.channels import Channel, ChannelKind
 from switchboard.domain.conversation import Attachment, DeliveryStatus
@@ -176,6 +176,15 @@ def delivers(connector: Connector, settings: Mapping[str, Any]) -> bool:
     """
     check = getattr(connector, "delivers", None)
     return True if check is None else bool(check(settings))
+
+
+@runtime_checkable
+class Notifier(Protocol):
+    """A connector that also tells an integration of what is not a reply (the API channel: a conversation closed)."""
+
+    async def notify(self, config: ChannelConfig, kind: str, document: Mapping[str, Any]) -> None:
+        """Deliver one notice; raise ``SendFailed`` when it did not go through."""
+        ...
 
 
 class ConnectorRegistry:

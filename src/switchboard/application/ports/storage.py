@@ -252,6 +252,29 @@ class DeliveryRepository(Protocol):
     async def waiting(self, channel_id: int) -> int: ...
 
 
+@dataclass(frozen=True, slots=True)
+class NoticeTask:
+    """One notice waiting for its channel's integration (a conversation closed), leased and retried as a reply."""
+
+    id: int
+    channel_id: int
+    kind: str
+    document: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+
+class NoticeRepository(Protocol):
+    async def add(self, event_id: int, channel_id: int, kind: str, document: Mapping[str, Any], at: datetime) -> bool:
+        """False when this event's notice to this channel is queued already."""
+        ...
+
+    async def any_due(self, now: datetime) -> bool: ...
+    async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[NoticeTask]: ...
+    async def retry_at(self, notice_id: int, attempts: int, at: datetime, error: str) -> None: ...
+    async def remove(self, notice_id: int) -> None: ...
+
+
 class ChannelRepository(Protocol):
     async def add(
         self, kind: ChannelKind, name: str, line_id: int, settings: Mapping[str, Any], at: datetime
@@ -389,6 +412,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     routing: RoutingRepository
     deliveries: DeliveryRepository
+    notices: NoticeRepository
     webchat: WebchatRepository
     merges: MergeRepository
     suggestions: SuggestionRepository

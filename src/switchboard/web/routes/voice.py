@@ -1,7 +1,9 @@
 """Voice over HTTP: call control for any PBX (signed, no user), and calls and callbacks for the desk.
 
-The PBX endpoints carry no bearer token: each request is signed with the phone channel's secret
-(``X-Switchboard-Timestamp``, ``X-Switchboard-Signature``; see docs/voice.md).
+``web/voice_path.py`` serves the PBX endpoints' common case without FastAPI's per-request
+machinery; these routes answer the rest and are what the OpenAPI documents. The PBX endpoints carry
+no bearer token: each request is signed with the phone channel's secret (``X-Switchboard-Timestamp``,
+``X-Switchboard-Signature``; see docs/voice.md).
 """
 
 from __future__ import annotations
@@ -70,7 +72,11 @@ async def step_result(phone_channel_id: PathId, body: StepResultIn, request: Req
 @router.post("/pbx/{phone_channel_id}/events", response_model=EventOut, **PBX)
 async def call_event(phone_channel_id: PathId, body: CallEventIn, request: Request) -> EventOut:
     """Ringing at an operator, answered, transferred, hung up, recording ready; a repeated event_id changes nothing."""
-    event = CallEvent(
+    return EventOut.of(await control(request).record_call_event(phone_channel_id, event_of(body)))
+
+
+def event_of(body: CallEventIn) -> CallEvent:
+    return CallEvent(
         body.event_id,
         body.call_id,
         body.kind,
@@ -81,7 +87,6 @@ async def call_event(phone_channel_id: PathId, body: CallEventIn, request: Reque
         body.recording_url,
         body.cause,
     )
-    return EventOut.of(await control(request).record_call_event(phone_channel_id, event))
 
 
 @router.post("/calls", response_model=CallOut, status_code=201, **allow(Role.OPERATOR))

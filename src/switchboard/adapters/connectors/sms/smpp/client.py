@@ -40,6 +40,7 @@ from switchboard.adapters.connectors.sms.smpp.pdu import (
     status_name,
 )
 from switchboard.adapters.connectors.sms.smpp.settings import SmppSettings
+from switchboard.application.tasks import stop_task, within
 
 log = logging.getLogger("switchboard.sms.smpp")
 
@@ -115,9 +116,7 @@ class SmppClient:
             with contextlib.suppress(Exception):
                 await self._request(Command.UNBIND, Empty(), timeout=min(self.settings.response_timeout, 2.0))
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
         self._drop("closed")
         if self._handlers:
             await asyncio.gather(*self._handlers, return_exceptions=True)
@@ -125,7 +124,7 @@ class SmppClient:
     async def wait_bound(self, timeout: float | None = None) -> None:
         wait = self.settings.bind_wait if timeout is None else timeout
         try:
-            await asyncio.wait_for(self._bound.wait(), wait)
+            await within(wait, self._bound.wait())
         except TimeoutError as error:
             why = f" ({self.last_error})" if self.last_error else ""
             raise SmppUnavailable(f"smpp: not bound to {self._address()}{why}") from error
@@ -177,7 +176,7 @@ class SmppClient:
     async def _connection(self) -> None:
         settings = self.settings
         connecting = asyncio.open_connection(settings.host, settings.port)
-        reader, writer = await asyncio.wait_for(connecting, settings.response_timeout)
+        reader, writer = await within(settings.response_timeout, connecting)
         self._writer = writer
         self._last_read = asyncio.get_running_loop().time()
         reading = asyncio.create_task(self._read(reader, writer))
@@ -252,7 +251,7 @@ class SmppClient:
         self._pending[sequence] = future
         try:
             await self._send(writer, Pdu(command, sequence, body=body))
-            return await asyncio.wait_for(future, timeout)
+            return await within(timeout, future)
         except TimeoutError as error:
             raise SmppUnavailable(f"smpp: no answer to {command.name.lower()} within {timeout:g}s") from error
         except (OSError, RuntimeError) as error:

@@ -14,7 +14,6 @@ redelivering a deliver_sm whose answer it lost makes a second copy (rare; nothin
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from switchboard.application.delivery import DeliveryUpdate
 from switchboard.application.errors import InvalidInput
 from switchboard.application.intake import InboundMessage
 from switchboard.application.ports.connectors import ChannelConfig, OutboundMessage, Receipt, SendFailed
+from switchboard.application.tasks import stop_task
 from switchboard.domain.channels import ChannelKind
 from switchboard.domain.conversation import DeliveryStatus
 from switchboard.domain.source import Source
@@ -91,9 +91,7 @@ class SmppSession:
 
     async def close(self) -> None:
         if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+            await stop_task(self._sweeper)
         await self.client.close()
 
     def health(self) -> SessionHealth:
