@@ -21,7 +21,7 @@ async def publish_pending(store: OutboxStore, bus: Bus, clock: Clock, batch: int
     """
     # idle: one read, no lock and no write. On PostgreSQL this ordered index scan is also what marks the
     # entries of published rows dead in the partial index of unpublished ones, which keeps the numbering fast.
-    if not await store.unpublished(1):
+    if not store.numbered_at_insert and not await store.unpublished(1):
         return 0
     async with store.relay_turn():
         envelopes = await store.sequence_pending(batch)

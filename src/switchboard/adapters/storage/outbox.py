@@ -1,10 +1,17 @@
 """The outbox as a store (relay, websocket resume) and the inbox that makes consumers idempotent.
 
-Ids come from a database sequence handed out at insert, so on PostgreSQL rows can commit out of
-id order. The relay therefore numbers rows itself as it publishes them (``sequence``): one relay
-at a time (an advisory lock on PostgreSQL, the process's lock on SQLite) gives the next numbers,
-in one transaction, to the committed rows it has not numbered yet. Numbers become visible as a
-gap-free prefix, which is what a websocket resuming "after N" needs.
+Events are published in number order (``sequence``), and numbers become visible as a gap-free
+prefix, which is what a websocket resuming "after N" needs.
+
+PostgreSQL: ids come from a database sequence handed out at insert, so rows can commit out of id
+order. The relay numbers rows itself as it publishes them: one relay at a time (an advisory lock)
+gives the next numbers, in one transaction, to the committed rows it has not numbered yet.
+
+SQLite: one writer at a time holds the database's lock from its first write to its commit, so a
+row numbered as it is inserted is numbered in commit order. A trigger does it inside SQLite
+(migration ``0012_outbox_numbering``), and the relay's round only reads: a write transaction less
+per round, and no statement more per commit. A row left unnumbered (a database whose tables were
+made without the migrations) is numbered by the relay as on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -59,6 +66,7 @@ def _numbering() -> Update:
 
 
 _NUMBERING = _numbering()
+
 _LOCK = text("SELECT pg_advisory_lock(:k)")
 _UNLOCK = text("SELECT pg_advisory_unlock(:k)")
 
@@ -77,6 +85,16 @@ def _numbered_pg() -> Any:
 
 
 _NUMBERED_PG = _numbered_pg()
+
+
+def _last_sequence() -> Any:
+    o = t.outbox.c
+    first_unmarked = select(func.min(o.sequence)).where(o.published_at.is_(None)).scalar_subquery()
+    highest = select(func.max(o.sequence)).scalar_subquery()
+    return select(func.coalesce(first_unmarked - 1, highest, 0))
+
+
+_LAST_SEQUENCE = _last_sequence()
 
 
 # One statement text whatever the batch size: an ``IN`` list is a new statement (and, on asyncpg, a
@@ -98,6 +116,10 @@ class SqlOutboxStore:
         self._db = database
         self._turn = asyncio.Lock()  # one relay round at a time in this process (SQLite has no other lock)
         self._held: AsyncConnection | None = None  # PostgreSQL: the relay turn's locked connection
+
+    @property
+    def numbered_at_insert(self) -> bool:
+        return self._db.is_sqlite
 
     @contextlib.asynccontextmanager
     async def relay_turn(self) -> AsyncIterator[None]:
@@ -134,7 +156,10 @@ class SqlOutboxStore:
         """
         if self._held is not None:  # PostgreSQL, in a turn: number and read in one statement
             return [envelope_from_row(r) for r in await self._held.execute(_NUMBERED_PG, {"limit": limit})]
-        async with self._db.writing() as connection:
+        pending = await self.unpublished(limit)  # SQLite: numbered at commit, so a read is enough
+        if all(e.sequence for e in pending):
+            return sorted(pending, key=lambda e: e.sequence)
+        async with self._db.writing() as connection:  # rows another writer left unnumbered
             await connection.execute(_NUMBERING, {"limit": limit})
             pending = _UNMARKED.order_by(t.outbox.c.sequence).limit(limit)
             return [envelope_from_row(r) for r in await connection.execute(pending)]
@@ -174,8 +199,10 @@ class SqlOutboxStore:
             return [envelope_from_row(r) for r in await connection.execute(statement)]
 
     async def last_sequence(self) -> int:
+        """The number below every event not yet marked published: every event after it reaches a
+        websocket that joined the hub before asking (they are published after), none before it does."""
         async with self._db.engine.connect() as connection:
-            return int((await connection.execute(select(func.coalesce(func.max(t.outbox.c.sequence), 0)))).scalar_one())
+            return int((await connection.execute(_LAST_SEQUENCE)).scalar_one())
 
     async def ping(self) -> bool:
         return await self._db.ping()

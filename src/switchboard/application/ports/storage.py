@@ -445,6 +445,12 @@ class UnitOfWorkFactory(Protocol):
 class OutboxStore(Protocol):
     """The outbox as the relay and the websocket resume see it."""
 
+    @property
+    def numbered_at_insert(self) -> bool:
+        """Rows take their numbers as they are inserted (SQLite): ``sequence_pending`` is then a plain
+        read, cheap enough to be the relay's idle check too."""
+        ...
+
     async def unpublished(self, limit: int) -> list[Envelope]: ...
     def relay_turn(self) -> AbstractAsyncContextManager[None]:
         """Held while one relay numbers, publishes and marks a batch: one relay at a time."""
