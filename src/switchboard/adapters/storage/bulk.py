@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeDecorator
 
+from switchboard.adapters.storage import direct
 from switchboard.adapters.storage import tables as t
 
 _PG = asyncpg_dialect()
@@ -36,6 +37,9 @@ async def inserted_ids(
         columns, arrays = as_arrays(table, rows)
         result = await connection.exec_driver_sql(unnest_insert(table.name, columns, True), arrays)
     else:
+        direct_ids = direct.insert_ids(connection, table, rows)
+        if direct_ids is not None:
+            return direct_ids
         result = await connection.execute(insert(table).returning(table.c.id), rows)
     ids = sorted(int(row[0]) for row in result)  # one writer numbers a statement's rows in order
     if len(ids) != len(rows):
@@ -51,7 +55,7 @@ async def insert_rows(connection: AsyncConnection, table: Any, rows: list[dict[s
         columns, arrays = as_arrays(table, rows)
         await connection.exec_driver_sql(unnest_insert(table.name, columns, False), arrays)
     else:
-        await connection.execute(insert(table), rows)
+        await direct.add_rows(connection, table, rows)
 
 
 def _arrays(table_name: str, columns: tuple[str, ...]) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchboard.adapters.storage import direct
 from switchboard.adapters.storage import tables as t
 from switchboard.domain.voice.call import Call, CallDirection, CallStatus, Disposition
 from switchboard.domain.voice.callbacks import Callback, CallbackReason, CallbackStatus
@@ -110,7 +111,6 @@ def _callback(row: Any) -> Callback:
 
 
 # built once: a statement with values given at execute time is compiled once and reused (the hot path)
-_ADD_CALL = insert(t.calls).returning(t.calls.c.id)
 _SAVE_CALL = update(t.calls).where(t.calls.c.id == bindparam("call_key"))
 
 
@@ -120,8 +120,7 @@ class SqlCalls:
         self._lock_rows = not is_sqlite  # SQLite already has one writer
 
     async def add(self, call: Call) -> Call:
-        result = await self._c.execute(_ADD_CALL, _call_values(call))
-        call.id = result.scalar_one()
+        call.id = await direct.add_row(self._c, t.calls, _call_values(call))
         return call
 
     async def _one(self, condition: Any, for_update: bool) -> Call | None:
@@ -180,18 +179,17 @@ class SqlCalls:
         applied: bool,
         payload: Mapping[str, Any],
     ) -> None:
-        await self._c.execute(
-            insert(t.call_events).values(
-                channel_id=channel_id,
-                event_id=event_id,
-                call_id=call_id,
-                kind=kind,
-                occurred_at=occurred_at,
-                received_at=received_at,
-                applied=applied,
-                payload=dict(payload),
-            )
-        )
+        row = {
+            "channel_id": channel_id,
+            "event_id": event_id,
+            "call_id": call_id,
+            "kind": kind,
+            "occurred_at": occurred_at,
+            "received_at": received_at,
+            "applied": applied,
+            "payload": dict(payload),
+        }
+        await direct.add_rows(self._c, t.call_events, [row])
 
 
 class SqlCallbacks:

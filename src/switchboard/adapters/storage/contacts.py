@@ -15,13 +15,13 @@ from sqlalchemy import (
     Select,
     bindparam,
     exists,
-    insert,
     select,
     text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchboard.adapters.storage import direct
 from switchboard.adapters.storage import tables as t
 from switchboard.application.ports.storage import ContactQuery
 from switchboard.domain.channels import ChannelKind
@@ -156,8 +156,6 @@ def column_values(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # built once (the hot path of a new call), values given at execute time: compiled once and reused
-_ADD_CONTACT = insert(t.contacts).returning(t.contacts.c.id)
-_ADD_IDENTITY = insert(t.identities)
 # the number's owner and tier in one statement
 _OWNER_TIER = (
     select(t.contacts.c.id, t.contacts.c.tier)
@@ -195,8 +193,8 @@ class SqlContacts:
         values["match_name"] = match_name(
             name, profile.get("first_name"), profile.get("middle_name"), profile.get("last_name")
         )
-        result = await self._c.execute(_ADD_CONTACT, {**values, "created_at": at, "updated_at": at})
-        return Contact(id=result.scalar_one(), name=name, created_at=at, updated_at=at, tier=tier, **profile)
+        contact_id = await direct.add_row(self._c, t.contacts, {**values, "created_at": at, "updated_at": at})
+        return Contact(id=contact_id, name=name, created_at=at, updated_at=at, tier=tier, **profile)
 
     async def get(self, contact_id: int) -> Contact | None:
         found = grouped(await self._c.execute(CARD, {"id": contact_id}))
@@ -266,7 +264,7 @@ class SqlContacts:
 
     async def add_identity(self, contact_id: int, identity: Identity, at: datetime) -> None:
         values = {"contact_id": contact_id, "kind": identity.kind.value, "value": identity.value, "created_at": at}
-        await self._c.execute(_ADD_IDENTITY, values)
+        await direct.add_rows(self._c, t.identities, [values])
 
     async def search(self, query: ContactQuery, limit: int, offset: int) -> list[Contact]:
         statement = search_statement(bool(query.phone), bool(query.email), bool(query.name))

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, bindparam, insert, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchboard.adapters.storage import direct
 from switchboard.adapters.storage import tables as t
 from switchboard.application.ports.storage import ConversationQuery, NewMessage
 from switchboard.domain.conversation import (
@@ -64,7 +65,6 @@ def conversation_from_row(row: Any) -> Conversation:
 
 
 # built once: values given at execute time, so the statement is compiled once and reused (a call's hot path)
-_ADD_CONVERSATION = insert(t.conversations).returning(t.conversations.c.id)
 
 
 class SqlConversations:
@@ -90,8 +90,8 @@ class SqlConversations:
             "last_message_at": at,
             **source_values(source),
         }
-        result = await self._c.execute(_ADD_CONVERSATION, values)
-        return Conversation(result.scalar_one(), contact_id, line_id, channel_id, status, at, at, source=source)
+        conversation_id = await direct.add_row(self._c, t.conversations, values)
+        return Conversation(conversation_id, contact_id, line_id, channel_id, status, at, at, source=source)
 
     async def get(self, conversation_id: int, *, for_update: bool = False) -> Conversation | None:
         statement = select(t.conversations).where(t.conversations.c.id == conversation_id)
@@ -301,17 +301,16 @@ class SqlTimeline:
         conversation_id: int | None = None,
         channel_kind: str | None = None,
     ) -> None:
-        await self._c.execute(
-            insert(t.timeline).values(
-                contact_id=contact_id,
-                kind=kind,
-                ref_id=ref_id,
-                occurred_at=occurred_at,
-                summary=summary[:500],
-                conversation_id=conversation_id,
-                channel_kind=channel_kind,
-            )
-        )
+        row = {
+            "contact_id": contact_id,
+            "kind": kind,
+            "ref_id": ref_id,
+            "occurred_at": occurred_at,
+            "summary": summary[:500],
+            "conversation_id": conversation_id,
+            "channel_kind": channel_kind,
+        }
+        await direct.add_rows(self._c, t.timeline, [row])
 
     async def page(
         self, contact_id: int, limit: int, before_id: int | None, channel_kind: str | None

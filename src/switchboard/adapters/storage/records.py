@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchboard.adapters.storage import direct
 from switchboard.adapters.storage import tables as t
 from switchboard.adapters.storage.conversations import source_from_row, source_values
 from switchboard.domain.leads import Lead, LeadStatus
@@ -30,7 +31,6 @@ def lead_from_row(row: Any) -> Lead:
 
 
 # built once: values given at execute time, so the statement is compiled once and reused (a call's hot path)
-_ADD_LEAD = insert(t.leads).returning(t.leads.c.id)
 
 
 class SqlLeads:
@@ -57,10 +57,8 @@ class SqlLeads:
             "created_at": at,
             **source_values(source),
         }
-        result = await self._c.execute(_ADD_LEAD, values)
-        return Lead(
-            result.scalar_one(), contact_id, title, LeadStatus.NEW, automatic, at, conversation_id, created_by, source
-        )
+        lead_id = await direct.add_row(self._c, t.leads, values)
+        return Lead(lead_id, contact_id, title, LeadStatus.NEW, automatic, at, conversation_id, created_by, source)
 
     async def get(self, lead_id: int) -> Lead | None:
         row = (await self._c.execute(select(t.leads).where(t.leads.c.id == lead_id))).first()

@@ -65,6 +65,11 @@ def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: 
         cursor.close()
 
 
+def run_statement(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> list[Any]:
+    """A statement run here and now (``adapters/storage/direct.py``): its rows."""
+    return _run(connection, operation, parameters, many)[3]
+
+
 class OneCallCursor(AsyncAdapt_aiosqlite_cursor):
     """A cursor with no aiosqlite cursor behind it: each execute is one call into the thread."""
 

@@ -1,0 +1,133 @@
+"""Inserts run straight on SQLite's connection, inside a write transaction that already holds the lock.
+
+SQLAlchemy's execution of a short statement (cache key, parameters, execution context, result) costs
+about 120 µs of CPU on this machine, against about 25 µs for binding the values and SQLite's own
+work. The hot paths write several rows per transaction (a new call: the contact, its number, the
+conversation, the lead, the timeline, the call, the events), so that was about a fifth of a request's
+server CPU (docs/benchmarks.md § Voice, eighth session).
+
+``insert_ids`` and ``insert_rows`` run the statement SQLAlchemy would compile for these keys, with
+the values bound by the columns' own bind processors, and tell the engine's cursor-execute
+listeners (with no cursor or context). A driver error is raised as SQLAlchemy raises it
+(``IntegrityError`` and the rest), so the unit of work translates it the same way. Where a
+statement cannot run at once (PostgreSQL, a transaction that has not written yet and so may have to
+wait for the lock, a connection whose thread is busy, a column default SQLAlchemy would fill in)
+they return None and the caller takes SQLAlchemy's way: the same statement, the same outcome.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchboard.adapters.storage.sqlite_driver import INLINE_MANY, OneCallConnection, run_statement
+
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class _Insert:
+    sql: str
+    keys: tuple[str, ...]  # the row's keys in the statement's order
+    processors: tuple[Processor, ...]
+
+
+async def add_row(connection: AsyncConnection, table: Table, values: Mapping[str, Any]) -> int:
+    """Insert one row; its id."""
+    ids = insert_ids(connection, table, [values])
+    if ids is not None:
+        return ids[0]
+    return int((await connection.execute(_returning_id(table), dict(values))).scalar_one())
+
+
+async def add_rows(connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows (all with the same keys), ids not wanted."""
+    if rows and not insert_rows(connection, table, rows):
+        await connection.execute(insert(table), [dict(row) for row in rows])
+
+
+@lru_cache(maxsize=64)
+def _returning_id(table: Table) -> Any:
+    return insert(table).returning(table.c.id)
+
+
+def insert_ids(connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]) -> list[int] | None:
+    """Insert ``rows`` (all with the same keys) and return their ids in the rows' order; None: take SQLAlchemy's way."""
+    return _insert(connection, table, rows, returning=True)
+
+
+def insert_rows(connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]) -> bool:
+    """Insert ``rows`` (all with the same keys); False: take SQLAlchemy's way."""
+    return _insert(connection, table, rows, returning=False) is not None
+
+
+def _insert(
+    connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]], *, returning: bool
+) -> list[int] | None:
+    if not rows or len(rows) > INLINE_MANY:
+        return None
+    driver = _ready(connection)
+    if driver is None:
+        return None
+    sync = connection.sync_connection
+    assert sync is not None  # _ready saw its driver connection
+    compiled = _compiled(table, tuple(rows[0]), returning, sync.dialect)
+    if compiled is None:
+        return None
+    parameters = [_bound(compiled, row) for row in rows]
+    if returning:
+        return [_execute(sync, driver, compiled.sql, p, many=False)[0][0] for p in parameters]
+    _execute(sync, driver, compiled.sql, parameters, many=True)
+    return []
+
+
+def _ready(connection: AsyncConnection) -> sqlite3.Connection | None:
+    """SQLite's connection, when a statement may run on it now: in a transaction holding the lock, idle."""
+    sync = connection.sync_connection
+    if sync is None or sync.dialect.name != "sqlite" or sync.closed:
+        return None
+    adapted = sync.connection.dbapi_connection
+    if not isinstance(adapted, OneCallConnection) or adapted._execute_mutex.locked():
+        return None
+    driver: sqlite3.Connection = adapted._connection._conn
+    return driver if driver.in_transaction else None
+
+
+@lru_cache(maxsize=256)
+def _compiled(table: Table, keys: tuple[str, ...], returning: bool, dialect: Dialect) -> _Insert | None:
+    if any(column.default is not None for column in table.columns if column.name not in keys):
+        return None  # a column default SQLAlchemy would fill in: its way
+    statement = insert(table).returning(table.c.id) if returning else insert(table)
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+    order = tuple(compiled.positiontup or ())
+    if sorted(order) != sorted(keys):
+        return None  # not one placeholder per value: SQLAlchemy's way
+    return _Insert(str(compiled), order, tuple(table.c[name].type.bind_processor(dialect) for name in order))
+
+
+def _bound(compiled: _Insert, row: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(
+        row[key] if processor is None else processor(row[key])
+        for key, processor in zip(compiled.keys, compiled.processors, strict=True)
+    )
+
+
+def _execute(sync: Any, driver: sqlite3.Connection, sql: str, parameters: Any, *, many: bool) -> list[Any]:
+    listened = sync._has_events or sync.engine._has_events
+    if listened:
+        sync.dispatch.before_cursor_execute(sync, None, sql, parameters, None, many)
+    try:
+        rows = run_statement(driver, sql, parameters, many)
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(sql, parameters, error, sqlite3.Error, dialect=sync.dialect) from error
+    if listened:
+        sync.dispatch.after_cursor_execute(sync, None, sql, parameters, None, many)
+    return rows

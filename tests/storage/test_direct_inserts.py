@@ -1,0 +1,91 @@
+"""Inserts run straight on SQLite's connection: the same rows, the same errors, and only when they cannot wait."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import event, insert, select
+
+from switchboard.adapters.storage import direct
+from switchboard.adapters.storage import tables as t
+from switchboard.application.ports.storage import Conflict
+from switchboard.bootstrap import Container
+from switchboard.domain.contacts import ContactTier
+from switchboard.domain.identity import Identity, IdentityKind
+
+AT = datetime(2026, 11, 23, 9, 0, 0, 123456, tzinfo=UTC)
+EVENT = {"name": "ContactCreated", "payload": {"contact_id": 7, "note": "Ёлка ✓", "tags": [1, None]}, "occurred_at": AT}
+
+
+@contextmanager
+def executions(container: Container) -> Iterator[list[bool]]:
+    """For each outbox insert sent, whether it went SQLAlchemy's way (an execution context) or directly (none)."""
+    seen: list[bool] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, _parameters: Any, context: Any, _many: bool) -> None:
+        if statement.startswith("INSERT INTO outbox"):  # not the background workers' statements
+            seen.append(context is not None)
+
+    engine = container.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+
+
+async def test_a_row_written_directly_reads_back_as_one_written_through_sqlalchemy(container: Container) -> None:
+    await container.relay.stop()  # the outbox rows stay as written
+    # given a write transaction
+    async with container.database.writing() as connection:
+        with executions(container) as seen:
+            # when the same event is written through SQLAlchemy, then with the direct helpers (twice)
+            first = (await connection.execute(insert(t.outbox).returning(t.outbox.c.id), EVENT)).scalar_one()
+            second = await direct.add_row(connection, t.outbox, EVENT)
+            ids = direct.insert_ids(connection, t.outbox, [EVENT, EVENT])
+    # then on SQLite the second and third went directly (the transaction held the lock), and on
+    # PostgreSQL everything went SQLAlchemy's way
+    sqlite = container.database.is_sqlite
+    assert seen == ([True, False, False, False] if sqlite else [True, True])
+    assert ids == ([second + 1, second + 2] if sqlite else None)
+    # and the rows read back the same: the time to the microsecond, aware; the JSON as given
+    async with container.database.engine.connect() as connection:
+        rows = (await connection.execute(select(t.outbox).order_by(t.outbox.c.id))).all()
+    assert [r.id for r in rows] == [first, second, *(ids or [])]
+    expected = ("ContactCreated", AT, EVENT["payload"], None)
+    assert [(r.name, r.occurred_at, r.payload, r.conversation_id) for r in rows] == [expected] * len(rows)
+
+
+async def test_a_duplicate_written_directly_is_a_conflict_and_leaves_nothing(container: Container) -> None:
+    number = Identity(IdentityKind.PHONE, "+79161234567")
+    # given a contact with a number, committed
+    async with container.services.uow() as uow:
+        owner = await uow.contacts.add("Ирина", ContactTier.REGULAR, AT)
+        await uow.contacts.add_identity(owner.id, number, AT)
+        await uow.commit()
+    # when another contact is given the same number in a transaction that has written already
+    with pytest.raises(Conflict):
+        async with container.services.uow() as uow:
+            other = await uow.contacts.add("Олег", ContactTier.REGULAR, AT)
+            await uow.contacts.add_identity(other.id, number, AT)
+            await uow.commit()
+    # then it is the unit of work's conflict, and the other contact was not kept
+    async with container.database.engine.connect() as connection:
+        names = (await connection.execute(select(t.contacts.c.name))).scalars().all()
+    assert names == ["Ирина"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_transaction_that_has_not_written_goes_sqlalchemys_way(container: Container) -> None:
+    await container.relay.stop()
+    async with container.database.writing() as connection:
+        # a first write may have to wait for another writer's lock: not run here
+        assert direct.insert_ids(connection, t.outbox, [EVENT]) is None
+        await connection.execute(insert(t.outbox), EVENT)
+        # once the transaction holds the lock, it runs here; a batch over the inline limit does not
+        assert direct.insert_ids(connection, t.outbox, [EVENT]) is not None
+        assert direct.insert_rows(connection, t.outbox, [EVENT] * 65) is False
