@@ -1,5 +1,5 @@
-"""CPU per statement: SQLite through SQLAlchemy's aiosqlite adapter and through ``sqlite_driver``, and the
-group commit's lookups on each backend.
+"""CPU per statement: SQLite through SQLAlchemy's aiosqlite adapter and through ``sqlite_driver``, the
+group commit's lookups on each backend, and a hot insert through SQLAlchemy and ``storage/direct.py``.
 
 A statement's fixed cost (SQLAlchemy, the driver, the trip to aiosqlite's thread) is paid a dozen
 times per group-commit batch, so it decides how much a small batch costs. Each figure is process
@@ -87,6 +87,39 @@ async def lookups(backend: str, url: str, n: int) -> list[dict[str, Any]]:
     return records
 
 
+async def inserts(backend: str, url: str, n: int) -> list[dict[str, Any]]:
+    """A one-row ``INSERT … RETURNING id`` of an outbox event in a write transaction that has written:
+    through SQLAlchemy, and through ``adapters/storage/direct.py`` (SQLite runs it on the driver;
+    PostgreSQL takes SQLAlchemy's way there too). Rolled back afterwards."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from switchboard.adapters.storage import direct
+    from switchboard.adapters.storage import tables as t
+    from switchboard.adapters.storage.database import Database
+
+    database = Database(url)
+    row = {"name": "ContactCreated", "payload": {"contact_id": 1}, "occurred_at": datetime.now(UTC)}
+    statement = insert(t.outbox).returning(t.outbox.c.id)
+    records = []
+    try:
+        async with database.engine.connect() as connection:
+            await connection.begin()
+            await connection.execute(statement, row)  # the first write takes SQLite's lock
+            through = {
+                "sqlalchemy": lambda: connection.execute(statement, row),
+                "direct.add_row": lambda: direct.add_row(connection, t.outbox, row),
+            }
+            for label, call in through.items():
+                cpu = await per_call(call, n)
+                records.append(_record(backend, label, "INSERT outbox RETURNING id", cpu))
+            await connection.rollback()
+    finally:
+        await database.dispose()
+    return records
+
+
 async def main_async(backends: list[str], n: int) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     for backend in backends:
@@ -96,6 +129,7 @@ async def main_async(backends: list[str], n: int) -> list[dict[str, Any]]:
             if backend == "sqlite":
                 records += await drivers(url, n)
             records += await lookups(backend, url, n)
+            records += await inserts(backend, url, n)
     return records
 
 

@@ -83,10 +83,27 @@ def _insert(
     if compiled is None:
         return None
     parameters = [_bound(compiled, row) for row in rows]
-    if returning:
-        return [_execute(sync, driver, compiled.sql, p, many=False)[0][0] for p in parameters]
-    _execute(sync, driver, compiled.sql, parameters, many=True)
-    return []
+    if not returning:
+        _execute(sync, driver, compiled.sql, parameters, many=True)
+        return []
+    if len(rows) == 1:
+        return [_execute(sync, driver, compiled.sql, parameters[0], many=False)[0][0]]
+    # one multi-row statement; one writer numbers a statement's rows in order (as in bulk.py)
+    flat = tuple(value for row in parameters for value in row)
+    ids = sorted(
+        int(row[0]) for row in _execute(sync, driver, _rows_returning_id(compiled.sql, len(rows)), flat, many=False)
+    )
+    if len(ids) != len(rows):
+        raise RuntimeError(f"{table.name}: {len(rows)} rows inserted, {len(ids)} ids returned")
+    return ids
+
+
+@lru_cache(maxsize=256)
+def _rows_returning_id(single: str, count: int) -> str:
+    """``INSERT … VALUES (?, …) RETURNING id`` for ``count`` rows, from the one-row statement."""
+    head, placeholders = single.split(" VALUES ", 1)
+    row, tail = placeholders.split(") RETURNING ", 1)
+    return f"{head} VALUES {', '.join([row + ')'] * count)} RETURNING {tail}"
 
 
 def _ready(connection: AsyncConnection) -> sqlite3.Connection | None:
