@@ -1,4 +1,4 @@
-"""Inserts run straight on SQLite's connection: the same rows, the same errors, and only when they cannot wait."""
+"""Inserts run straight on the driver: the same rows, the same errors, and only when they can run at once."""
 
 from __future__ import annotations
 
@@ -46,11 +46,11 @@ async def test_a_row_written_directly_reads_back_as_one_written_through_sqlalche
             # when the same event is written through SQLAlchemy, then with the direct helpers (twice)
             first = (await connection.execute(insert(t.outbox).returning(t.outbox.c.id), EVENT)).scalar_one()
             second = await direct.add_row(connection, t.outbox, EVENT)
-            ids = direct.insert_ids(connection, t.outbox, [EVENT, EVENT])
-    # then on SQLite the one row and then the two rows (one statement) went directly (the transaction
-    # held the lock), and on PostgreSQL everything went SQLAlchemy's way
+            ids = await direct.insert_ids(connection, t.outbox, [EVENT, EVENT])
+    # then the one row went directly (SQLite: the transaction held the lock; PostgreSQL: it had begun),
+    # and the two rows too on SQLite, as one statement; PostgreSQL leaves several rows to SQLAlchemy
     sqlite = container.database.is_sqlite
-    assert seen == ([True, False, False] if sqlite else [True, True])
+    assert seen == ([True, False, False] if sqlite else [True, False])
     assert ids == ([second + 1, second + 2] if sqlite else None)
     # and the rows read back the same: the time to the microsecond, aware; the JSON as given
     async with container.database.engine.connect() as connection:
@@ -79,13 +79,13 @@ async def test_a_duplicate_written_directly_is_a_conflict_and_leaves_nothing(con
     assert names == ["Ирина"]
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_transaction_that_has_not_written_goes_sqlalchemys_way(container: Container) -> None:
     await container.relay.stop()
     async with container.database.writing() as connection:
-        # a first write may have to wait for another writer's lock: not run here
-        assert direct.insert_ids(connection, t.outbox, [EVENT]) is None
+        # a first write may have to wait for another writer's lock (SQLite), or begins the transaction
+        # (SQLAlchemy does that with its first statement on PostgreSQL): not run directly
+        assert await direct.insert_ids(connection, t.outbox, [EVENT]) is None
         await connection.execute(insert(t.outbox), EVENT)
-        # once the transaction holds the lock, it runs here; a batch over the inline limit does not
-        assert direct.insert_ids(connection, t.outbox, [EVENT]) is not None
-        assert direct.insert_rows(connection, t.outbox, [EVENT] * 65) is False
+        # after it, one row runs directly; a batch over the inline limit does not
+        assert await direct.insert_ids(connection, t.outbox, [EVENT]) is not None
+        assert await direct.insert_rows(connection, t.outbox, [EVENT] * 65) is False

@@ -37,7 +37,7 @@ async def inserted_ids(
         columns, arrays = as_arrays(table, rows)
         result = await connection.exec_driver_sql(unnest_insert(table.name, columns, True), arrays)
     else:
-        direct_ids = direct.insert_ids(connection, table, rows)
+        direct_ids = await direct.insert_ids(connection, table, rows)
         if direct_ids is not None:
             return direct_ids
         result = await connection.execute(insert(table).returning(table.c.id), rows)

@@ -1,18 +1,26 @@
-"""Inserts run straight on SQLite's connection, inside a write transaction that already holds the lock.
+"""Inserts run straight on the driver, inside a transaction that can take them at once.
 
 SQLAlchemy's execution of a short statement (cache key, parameters, execution context, result) costs
 about 120 µs of CPU on this machine, against about 25 µs for binding the values and SQLite's own
-work. The hot paths write several rows per transaction (a new call: the contact, its number, the
-conversation, the lead, the timeline, the call, the events), so that was about a fifth of a request's
-server CPU (docs/benchmarks.md § Voice, eighth session).
+work, and about 150 µs more than asyncpg's own on PostgreSQL. The hot paths write several rows per
+transaction (a new call: the contact, its number, the conversation, the lead, the timeline, the
+call, the events), so that was about a fifth of a request's server CPU (docs/benchmarks.md § Voice,
+eighth session).
 
 ``insert_ids`` and ``insert_rows`` run the statement SQLAlchemy would compile for these keys, with
-the values bound by the columns' own bind processors, and tell the engine's cursor-execute
-listeners (with no cursor or context). A driver error is raised as SQLAlchemy raises it
-(``IntegrityError`` and the rest), so the unit of work translates it the same way. Where a
-statement cannot run at once (PostgreSQL, a transaction that has not written yet and so may have to
-wait for the lock, a connection whose thread is busy, a column default SQLAlchemy would fill in)
-they return None and the caller takes SQLAlchemy's way: the same statement, the same outcome.
+the values bound by the same bind processors, and tell the engine's cursor-execute listeners (with
+no cursor or context). A driver error is raised as SQLAlchemy raises it (``IntegrityError`` and the
+rest), so the unit of work translates it the same way.
+
+- SQLite: in a write transaction that holds the lock, on the loop's thread (see ``sqlite_driver``);
+  several rows are one multi-row statement.
+- PostgreSQL: one row, in a transaction SQLAlchemy has begun, through the asyncpg adapter's own
+  prepared-statement cache and error translation.
+
+Anywhere else (a SQLite transaction that has not written yet and so may have to wait for the lock,
+a PostgreSQL one not begun, several rows on PostgreSQL, a busy connection, a column default
+SQLAlchemy would fill in) they return None and the caller takes SQLAlchemy's way: the same
+statement, the same outcome.
 """
 
 from __future__ import annotations
@@ -42,7 +50,7 @@ class _Insert:
 
 async def add_row(connection: AsyncConnection, table: Table, values: Mapping[str, Any]) -> int:
     """Insert one row; its id."""
-    ids = insert_ids(connection, table, [values])
+    ids = await insert_ids(connection, table, [values])
     if ids is not None:
         return ids[0]
     return int((await connection.execute(_returning_id(table), dict(values))).scalar_one())
@@ -50,7 +58,7 @@ async def add_row(connection: AsyncConnection, table: Table, values: Mapping[str
 
 async def add_rows(connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert rows (all with the same keys), ids not wanted."""
-    if rows and not insert_rows(connection, table, rows):
+    if rows and not await insert_rows(connection, table, rows):
         await connection.execute(insert(table), [dict(row) for row in rows])
 
 
@@ -59,14 +67,63 @@ def _returning_id(table: Table) -> Any:
     return insert(table).returning(table.c.id)
 
 
-def insert_ids(connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]) -> list[int] | None:
+async def insert_ids(connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]) -> list[int] | None:
     """Insert ``rows`` (all with the same keys) and return their ids in the rows' order; None: take SQLAlchemy's way."""
+    if _is_asyncpg(connection):
+        return await _insert_asyncpg(connection, table, rows, returning=True)
     return _insert(connection, table, rows, returning=True)
 
 
-def insert_rows(connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]) -> bool:
+async def insert_rows(connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]) -> bool:
     """Insert ``rows`` (all with the same keys); False: take SQLAlchemy's way."""
+    if _is_asyncpg(connection):
+        return await _insert_asyncpg(connection, table, rows, returning=False) is not None
     return _insert(connection, table, rows, returning=False) is not None
+
+
+def _is_asyncpg(connection: AsyncConnection) -> bool:
+    sync = connection.sync_connection
+    return sync is not None and sync.dialect.driver == "asyncpg"
+
+
+async def _insert_asyncpg(
+    connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]], *, returning: bool
+) -> list[int] | None:
+    """PostgreSQL: one row, in a transaction already begun, through the adapter's prepared statements."""
+    sync = connection.sync_connection
+    if sync is None or sync.closed or len(rows) != 1:
+        return None
+    adapted = sync.connection.dbapi_connection
+    if getattr(adapted, "_transaction", None) is None or adapted._execute_mutex.locked():
+        return None  # SQLAlchemy begins the transaction with its first statement; a busy connection waits its turn
+    compiled = _compiled(table, tuple(rows[0]), returning, sync.dialect)
+    if compiled is None:
+        return None
+    parameters = _bound(compiled, rows[0])
+    listened = _before(sync, compiled.sql, parameters, many=False)
+    async with adapted._execute_mutex:
+        try:
+            prepared, _ = await adapted._prepare(compiled.sql, sync.dialect._invalidate_schema_cache_asof)
+            found = await prepared.fetch(*parameters)
+        except Exception as error:
+            try:
+                adapted._handle_exception(error)  # raises the adapter's DBAPI error, as its cursor does
+            except Exception as translated:
+                raise DBAPIError.instance(
+                    compiled.sql, parameters, translated, adapted.dbapi.Error, dialect=sync.dialect
+                ) from error
+            raise
+    if listened:
+        sync.dispatch.after_cursor_execute(sync, None, compiled.sql, parameters, None, False)
+    return [int(found[0][0])] if returning else []
+
+
+def _before(sync: Any, sql: str, parameters: Any, *, many: bool) -> bool:
+    """Tell the engine's listeners, as a cursor execute would; whether any listens."""
+    listened = bool(sync._has_events or sync.engine._has_events)
+    if listened:
+        sync.dispatch.before_cursor_execute(sync, None, sql, parameters, None, many)
+    return listened
 
 
 def _insert(
@@ -127,7 +184,8 @@ def _compiled(table: Table, keys: tuple[str, ...], returning: bool, dialect: Dia
     order = tuple(compiled.positiontup or ())
     if sorted(order) != sorted(keys):
         return None  # not one placeholder per value: SQLAlchemy's way
-    return _Insert(str(compiled), order, tuple(table.c[name].type.bind_processor(dialect) for name in order))
+    processors: Mapping[str, Any] = compiled._bind_processors  # what SQLAlchemy itself binds these with
+    return _Insert(str(compiled), order, tuple(processors.get(name) for name in order))
 
 
 def _bound(compiled: _Insert, row: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -138,9 +196,7 @@ def _bound(compiled: _Insert, row: Mapping[str, Any]) -> tuple[Any, ...]:
 
 
 def _execute(sync: Any, driver: sqlite3.Connection, sql: str, parameters: Any, *, many: bool) -> list[Any]:
-    listened = sync._has_events or sync.engine._has_events
-    if listened:
-        sync.dispatch.before_cursor_execute(sync, None, sql, parameters, None, many)
+    listened = _before(sync, sql, parameters, many=many)
     try:
         rows = run_statement(driver, sql, parameters, many)
     except sqlite3.Error as error:
