@@ -8,12 +8,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
-from sqlalchemy import event
 
 from switchboard.bootstrap import Container
 from tests.support.clock import ManualClock
 from tests.support.desk import Desk
 from tests.support.pbx import Pbx, phone_channel
+from tests.support.statements import sent
 
 
 @contextmanager
@@ -24,19 +24,15 @@ def statements(container: Container) -> Iterator[list[str]]:
     seen: list[str] = []
     owner = asyncio.current_task()
 
-    def capture(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    def capture(statement: str, _context: Any) -> None:
         task = asyncio.current_task()
         if task is owner or (task is not None and task.get_name() == "group-commit"):
             text = " ".join(statement.split())
             words = text.split(" ")
             seen.append(" ".join(words[:3]) if words[0] == "INSERT" else f"{words[0]} {_table(text)}")
 
-    engine = container.database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with sent(container, capture):
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
 
 
 def _table(text: str) -> str:

@@ -1,4 +1,7 @@
-"""Inserts run straight on the driver: the same rows, the same errors, and only when they can run at once."""
+"""Inserts run straight on the driver: the same rows, and only when they can run at once.
+
+A duplicate written this way is the unit of work's conflict: ``tests/storage/test_repositories.py``
+(``test_identity_belongs_to_one_contact``, whose second number goes directly on both databases)."""
 
 from __future__ import annotations
 
@@ -7,15 +10,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from switchboard.adapters.storage import direct
 from switchboard.adapters.storage import tables as t
-from switchboard.application.ports.storage import Conflict
 from switchboard.bootstrap import Container
-from switchboard.domain.contacts import ContactTier
-from switchboard.domain.identity import Identity, IdentityKind
+from tests.support.statements import sent
 
 AT = datetime(2026, 11, 23, 9, 0, 0, 123456, tzinfo=UTC)
 EVENT = {"name": "ContactCreated", "payload": {"contact_id": 7, "note": "Ёлка ✓", "tags": [1, None]}, "occurred_at": AT}
@@ -26,16 +26,12 @@ def executions(container: Container) -> Iterator[list[bool]]:
     """For each outbox insert sent, whether it went SQLAlchemy's way (an execution context) or directly (none)."""
     seen: list[bool] = []
 
-    def capture(_conn: Any, _cursor: Any, statement: str, _parameters: Any, context: Any, _many: bool) -> None:
+    def hear(statement: str, context: Any) -> None:
         if statement.startswith("INSERT INTO outbox"):  # not the background workers' statements
             seen.append(context is not None)
 
-    engine = container.database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with sent(container, hear):
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
 
 
 async def test_a_row_written_directly_reads_back_as_one_written_through_sqlalchemy(container: Container) -> None:
@@ -58,25 +54,6 @@ async def test_a_row_written_directly_reads_back_as_one_written_through_sqlalche
     assert [r.id for r in rows] == [first, second, *(ids or [])]
     expected = ("ContactCreated", AT, EVENT["payload"], None)
     assert [(r.name, r.occurred_at, r.payload, r.conversation_id) for r in rows] == [expected] * len(rows)
-
-
-async def test_a_duplicate_written_directly_is_a_conflict_and_leaves_nothing(container: Container) -> None:
-    number = Identity(IdentityKind.PHONE, "+79161234567")
-    # given a contact with a number, committed
-    async with container.services.uow() as uow:
-        owner = await uow.contacts.add("Ирина", ContactTier.REGULAR, AT)
-        await uow.contacts.add_identity(owner.id, number, AT)
-        await uow.commit()
-    # when another contact is given the same number in a transaction that has written already
-    with pytest.raises(Conflict):
-        async with container.services.uow() as uow:
-            other = await uow.contacts.add("Олег", ContactTier.REGULAR, AT)
-            await uow.contacts.add_identity(other.id, number, AT)
-            await uow.commit()
-    # then it is the unit of work's conflict, and the other contact was not kept
-    async with container.database.engine.connect() as connection:
-        names = (await connection.execute(select(t.contacts.c.name))).scalars().all()
-    assert names == ["Ирина"]
 
 
 async def test_a_transaction_that_has_not_written_goes_sqlalchemys_way(container: Container) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from switchboard.adapters.storage import tables as t
 from switchboard.application.ports.bus import Envelope
 from switchboard.bootstrap import Container
 from switchboard.domain.events import ContactCreated
+from tests.support.statements import sent
 
 AT = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -20,20 +21,18 @@ async def test_listeners_get_each_event_with_its_outbox_id_from_one_insert(conta
     container.database.on_events(heard.extend)
     inserts: list[str] = []
 
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+    def count(statement: str, _context: object) -> None:
         if statement.lstrip().upper().startswith("INSERT INTO OUTBOX"):
             inserts.append(statement)
 
-    sync_engine = container.database.engine.sync_engine
-    event.listen(sync_engine, "before_cursor_execute", count)
     try:
         # when one unit of work emits 40 events
-        async with container.services.uow() as uow:
-            for contact_id in range(1, 41):
-                uow.emit(ContactCreated(contact_id, None), AT)
-            await uow.commit()
+        with sent(container, count):
+            async with container.services.uow() as uow:
+                for contact_id in range(1, 41):
+                    uow.emit(ContactCreated(contact_id, None), AT)
+                await uow.commit()
     finally:
-        event.remove(sync_engine, "before_cursor_execute", count)
         container.database.off_events(heard.extend)
     # then they went in with one statement, and each envelope names its own row
     assert len(inserts) == 1
