@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 from switchboard.adapters.bus import bus_from_url
+from switchboard.adapters.bus.memory import InMemoryBus
 from switchboard.adapters.clock import SystemClock
 from switchboard.adapters.connectors.api import ApiConnector
 from switchboard.adapters.connectors.meta.instagram import InstagramConnector
@@ -78,7 +79,9 @@ class Container:
             await self.mail.start()
         if self.settings.routing:
             await self.routing.start()
-        else:
+        elif not isinstance(self.bus, InMemoryBus):
+            # routing's queue keeps its events for the process that leads routing; an in-process bus
+            # has no such other process, and a router started later rebuilds from the database
             await self.routing.declare()
         await self.voice.start()
         for asterisk in (self.ami, self.agi):
