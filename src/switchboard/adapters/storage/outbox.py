@@ -66,7 +66,6 @@ def _numbering() -> Update:
 
 
 _NUMBERING = _numbering()
-
 _LOCK = text("SELECT pg_advisory_lock(:k)")
 _UNLOCK = text("SELECT pg_advisory_unlock(:k)")
 
@@ -156,7 +155,7 @@ class SqlOutboxStore:
         """
         if self._held is not None:  # PostgreSQL, in a turn: number and read in one statement
             return [envelope_from_row(r) for r in await self._held.execute(_NUMBERED_PG, {"limit": limit})]
-        pending = await self.unpublished(limit)  # SQLite: numbered at commit, so a read is enough
+        pending = await self.unpublished(limit)  # SQLite: numbered at insert, so a read is enough
         if all(e.sequence for e in pending):
             return sorted(pending, key=lambda e: e.sequence)
         async with self._db.writing() as connection:  # rows another writer left unnumbered
