@@ -22,7 +22,7 @@ from switchboard.bootstrap import Container
 from switchboard.workers.delivery import NOTICES
 from tests.api.test_api_channel_push import SECRET, _api_channel, _documented_verifier
 from tests.support.clock import ManualClock
-from tests.support.desk import Desk, inbound
+from tests.support.desk import Desk, taken_by_operator
 from tests.support.providers.integration import Answer, Integration
 
 
@@ -42,20 +42,10 @@ async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
 
 async def closed_conversation(client: httpx.AsyncClient, desk: Desk, channel_id: int) -> dict[str, Any]:
     """A customer writes, an operator takes the conversation and closes it: what the inbound call answered."""
-    taken = await client.post(
-        "/api/v1/inbound", headers=desk.as_("integration"), json=inbound(channel_id, "Спасибо", external_id="crm-9")
-    )
-    assert taken.status_code == 201, taken.text
-    conversation = taken.json()["conversation_id"]
-    assigned = await client.post(
-        f"/api/v1/conversations/{conversation}/assign",
-        headers=desk.as_("supervisor"),
-        json={"operator_id": desk.operator_id},
-    )
-    assert assigned.status_code == 200, assigned.text
-    closed = await client.post(f"/api/v1/conversations/{conversation}/close", headers=desk.as_("operator"))
+    taken = await taken_by_operator(client, desk, channel_id, "Спасибо", external_id="crm-9")
+    closed = await client.post(f"/api/v1/conversations/{taken['conversation_id']}/close", headers=desk.as_("operator"))
     assert closed.status_code == 200, closed.text
-    return dict(taken.json())
+    return taken
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 10.0) -> None:

@@ -18,7 +18,7 @@ import pytest
 
 from switchboard.bootstrap import Container
 from tests.support.clock import ManualClock
-from tests.support.desk import Desk, inbound
+from tests.support.desk import Desk, taken_by_operator
 from tests.support.providers.integration import Answer, Integration
 
 SECRET = "shop-signing-secret-0001"
@@ -49,22 +49,12 @@ async def _api_channel(client: httpx.AsyncClient, desk: Desk, settings: dict[str
 
 async def _reply(client: httpx.AsyncClient, desk: Desk, channel_id: int, text: str) -> tuple[dict[str, Any], int]:
     """The customer writes (their system's id crm-1), the operator answers: (what was posted back, reply id)."""
-    taken = await client.post(
-        "/api/v1/inbound", headers=desk.as_("integration"), json=inbound(channel_id, "Где заказ?", external_id="crm-1")
-    )
-    assert taken.status_code == 201, taken.text
-    conversation = taken.json()["conversation_id"]
-    assigned = await client.post(
-        f"/api/v1/conversations/{conversation}/assign",
-        headers=desk.as_("supervisor"),
-        json={"operator_id": desk.operator_id},
-    )
-    assert assigned.status_code == 200, assigned.text
+    taken = await taken_by_operator(client, desk, channel_id, "Где заказ?", external_id="crm-1")
     sent = await client.post(
-        f"/api/v1/conversations/{conversation}/replies", headers=desk.as_("operator"), json={"text": text}
+        f"/api/v1/conversations/{taken['conversation_id']}/replies", headers=desk.as_("operator"), json={"text": text}
     )
     assert sent.status_code == 201, sent.text
-    return taken.json(), int(sent.json()["id"])
+    return taken, int(sent.json()["id"])
 
 
 async def _message(client: httpx.AsyncClient, desk: Desk, conversation_id: int, message_id: int) -> dict[str, Any]:

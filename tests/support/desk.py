@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -52,6 +53,24 @@ async def given_desk(services: Services, client: httpx.AsyncClient) -> Desk:
         headers[role] = {"authorization": f"Bearer {answer.json()['token']}"}
     client.cookies.clear()  # the logins' session cookies must not make "anonymous" someone
     return Desk(ids["admin"], ids["super"], ids["olga"], ids["ivan"], line.id, channel.id, headers)
+
+
+async def taken_by_operator(
+    client: httpx.AsyncClient, desk: Desk, channel_id: int, text: str, *, external_id: str
+) -> dict[str, Any]:
+    """The integration posts a customer's message and the supervisor gives the conversation to olga:
+    what the inbound call answered."""
+    taken = await client.post(
+        "/api/v1/inbound", headers=desk.as_("integration"), json=inbound(channel_id, text, external_id=external_id)
+    )
+    assert taken.status_code == 201, taken.text
+    assigned = await client.post(
+        f"/api/v1/conversations/{taken.json()['conversation_id']}/assign",
+        headers=desk.as_("supervisor"),
+        json={"operator_id": desk.operator_id},
+    )
+    assert assigned.status_code == 200, assigned.text
+    return dict(taken.json())
 
 
 def inbound(
