@@ -65,4 +65,25 @@ async def test_a_transaction_that_has_not_written_goes_sqlalchemys_way(container
         await connection.execute(insert(t.outbox), EVENT)
         # after it, one row runs directly; a batch over the inline limit does not
         assert await direct.insert_ids(connection, t.outbox, [EVENT]) is not None
-        assert await direct.insert_rows(connection, t.outbox, [EVENT] * 65) is False
+        assert await direct.insert_rows(connection, t.outbox, [EVENT] * (direct.INLINE_ROWS + 1)) is False
+
+
+async def test_a_batch_longer_than_one_statement_takes_has_its_ids_in_the_rows_order(container: Container) -> None:
+    await container.relay.stop()
+    # given 150 events, each its own, in a write transaction that holds the lock
+    events = [{**EVENT, "payload": {"n": n}} for n in range(150)]
+    async with container.database.writing() as connection:
+        await connection.execute(insert(t.outbox), EVENT)
+        with sent(container, lambda statement, context: heard.append(statement)):
+            heard: list[str] = []
+            # when they are inserted with their ids wanted
+            ids = await direct.insert_ids(connection, t.outbox, events)
+    if not container.database.is_sqlite:
+        assert ids is None  # several rows on PostgreSQL are SQLAlchemy's (unnest, storage/bulk.py)
+        return
+    # then SQLite took them in statements of 64, 64 and 22 rows, and each id is its own row's
+    assert [statement.count("(?, ?, ?)") for statement in heard] == [64, 64, 22]
+    assert ids is not None and ids == sorted(ids) and len(set(ids)) == 150
+    async with container.database.engine.connect() as connection:
+        rows = (await connection.execute(select(t.outbox.c.id, t.outbox.c.payload).where(t.outbox.c.id.in_(ids)))).all()
+    assert {row.id: row.payload["n"] for row in rows} == {row_id: n for n, row_id in enumerate(ids)}

@@ -13,7 +13,7 @@ no cursor or context). A driver error is raised as SQLAlchemy raises it (``Integ
 rest), so the unit of work translates it the same way.
 
 - SQLite: in a write transaction that holds the lock, on the loop's thread (see ``sqlite_driver``);
-  several rows are one multi-row statement.
+  several rows are one multi-row statement (64 rows at most; more are several).
 - PostgreSQL: one row, in a transaction SQLAlchemy has begun, through the asyncpg adapter's own
   prepared-statement cache and error translation.
 
@@ -36,9 +36,14 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from switchboard.adapters.storage.sqlite_driver import INLINE_MANY, OneCallConnection, run_statement
+from switchboard.adapters.storage.sqlite_driver import OneCallConnection, run_statement
 
 Processor = Callable[[Any], Any] | None
+# A group commit's batch (up to 128 messages: their messages, timeline rows and events) goes in on the
+# loop's thread: SQLite's own work is about 1.4 µs a row (an outbox row, measured in executemany). A
+# longer one takes SQLAlchemy's way, to aiosqlite's thread.
+INLINE_ROWS = 2048
+CHUNK_ROWS = 64  # rows per multi-row INSERT … RETURNING (statement texts are cached per row count)
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,7 @@ def _before(sync: Any, sql: str, parameters: Any, *, many: bool) -> bool:
 def _insert(
     connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]], *, returning: bool
 ) -> list[int] | None:
-    if not rows or len(rows) > INLINE_MANY:
+    if not rows or len(rows) > INLINE_ROWS:
         return None
     driver = _ready(connection)
     if driver is None:
@@ -145,17 +150,29 @@ def _insert(
         return []
     if len(rows) == 1:
         return [_execute(sync, driver, compiled.sql, parameters[0], many=False)[0][0]]
-    # one multi-row statement; one writer numbers a statement's rows in order (as in bulk.py)
-    flat = tuple(value for row in parameters for value in row)
-    ids = sorted(
-        int(row[0]) for row in _execute(sync, driver, _rows_returning_id(compiled.sql, len(rows)), flat, many=False)
-    )
+    ids: list[int] = []
+    size = _chunk_rows(driver, len(compiled.keys))
+    for start in range(0, len(parameters), size):
+        ids += _ids_of(sync, driver, compiled.sql, parameters[start : start + size])
     if len(ids) != len(rows):
         raise RuntimeError(f"{table.name}: {len(rows)} rows inserted, {len(ids)} ids returned")
     return ids
 
 
-@lru_cache(maxsize=256)
+def _ids_of(sync: Any, driver: sqlite3.Connection, single: str, rows: list[tuple[Any, ...]]) -> list[int]:
+    """One multi-row statement; one writer numbers a statement's rows in order (as in bulk.py), so the
+    ids sorted are the rows' ids, and a later statement's ids are all larger."""
+    flat = tuple(value for row in rows for value in row)
+    returned = _execute(sync, driver, _rows_returning_id(single, len(rows)), flat, many=False)
+    return sorted(int(row[0]) for row in returned)
+
+
+def _chunk_rows(driver: sqlite3.Connection, columns: int) -> int:
+    """Rows per multi-row statement: at most CHUNK_ROWS, within SQLite's limit on bound values."""
+    return max(1, min(CHUNK_ROWS, driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // max(1, columns)))
+
+
+@lru_cache(maxsize=1024)  # a text per table and row count up to CHUNK_ROWS
 def _rows_returning_id(single: str, count: int) -> str:
     """``INSERT … VALUES (?, …) RETURNING id`` for ``count`` rows, from the one-row statement."""
     head, placeholders = single.split(" VALUES ", 1)
