@@ -59,6 +59,10 @@ def bad_requests(desk: Desk) -> dict[str, tuple[dict[str, str], bytes]]:
         "missing-sender": (integration(desk), json.dumps({"channel_id": desk.channel_id, "text": "hi"}).encode()),
         "unknown-field": (integration(desk), body(colour="red")),
         "channel-id-not-a-number": (integration(desk), body(channel_id="abc")),
+        "channel-id-nan": (
+            integration(desk),
+            body().replace(f'"channel_id": {desk.channel_id}'.encode(), b'"channel_id": NaN'),
+        ),
         "channel-id-zero": (integration(desk), body(channel_id=0)),
         "bad-attachment": (integration(desk), body(attachments=[{"name": "a", "content_type": "x", "size": 1}])),
         "kind-without-id": (integration(desk), body(sender={"phone": "+79161234567", "external_kind": "telegram"})),
@@ -83,6 +87,7 @@ CASES = [
     "missing-sender",
     "unknown-field",
     "channel-id-not-a-number",
+    "channel-id-nan",
     "channel-id-zero",
     "bad-attachment",
     "kind-without-id",

@@ -95,6 +95,8 @@ async def test_a_subscriber_receives_the_published_envelope_unchanged(bus: AnyBu
     await settle(bus)
 
     assert recorder.handled == [sent, live_only]
+    # what came off the wire, never the publisher's own objects (a publisher may reuse its payload)
+    assert recorder.handled[0] is not sent and recorder.handled[0].payload is not sent.payload
 
 
 EVENT_NAMES = [

@@ -19,9 +19,12 @@ It behaves like the RabbitMQ adapter on every point the contract suite checks:
 * bindings accumulate: subscribing again with other topics adds bindings;
   ``max_attempts`` is fixed when the queue is declared (a different value raises
   ValueError, as RabbitMQ refuses a re-declaration with other arguments);
-* every envelope is encoded to the JSON wire format at ``publish`` and decoded for
-  each delivery, so handlers never share a payload object and a payload RabbitMQ
-  could not carry fails here too.
+* every envelope is encoded to the JSON wire format at ``publish`` (a payload RabbitMQ
+  could not carry fails here too) and decoded back once, when a queue takes it: every
+  queue gets that decoded copy, never the publisher's object. Handlers treat an
+  envelope as read-only (it is frozen, and none changes a payload), so the queues
+  share the copy instead of paying a decode each (a fifth of the relay's work in
+  the intake benchmark, docs/benchmarks.md).
 
 Handlers run in their own asyncio tasks: ``publish`` only enqueues. ``close()``
 stops the consumers, letting each finish the envelope in hand (bounded by
@@ -68,7 +71,7 @@ def topic_matches(pattern: str, routing_key: str) -> bool:
 
 @dataclass(slots=True)
 class _Delivery:
-    body: bytes
+    envelope: Envelope
     failures: int = 0
 
 
@@ -81,6 +84,7 @@ class _Queue:
         self.durable = durable
         self.max_attempts = max_attempts
         self.patterns: set[str] = set()
+        self._routed: dict[str, bool] = {}  # routing key → whether a pattern matches (few event names)
         self.pending: deque[_Delivery] = deque()
         self.idle: deque[asyncio.Future[_Delivery]] = deque()
         self.consumers: set[MemorySubscription] = set()
@@ -88,7 +92,14 @@ class _Queue:
         self.in_flight = 0
 
     def routes(self, routing_key: str) -> bool:
-        return any(topic_matches(pattern, routing_key) for pattern in self.patterns)
+        routed = self._routed.get(routing_key)
+        if routed is None:
+            routed = self._routed[routing_key] = any(topic_matches(p, routing_key) for p in self.patterns)
+        return routed
+
+    def bind(self, patterns: tuple[str, ...]) -> None:
+        self.patterns.update(patterns)
+        self._routed.clear()
 
     def put(self, delivery: _Delivery, *, first: bool = False) -> None:
         """Hand the delivery to the longest-idle consumer, else keep it."""
@@ -151,7 +162,7 @@ class MemorySubscription:
                 self._queue.settled()
 
     async def _deliver(self, delivery: _Delivery) -> None:
-        envelope = decode(delivery.body)
+        envelope = delivery.envelope
         try:
             await self._handler(envelope)
         except asyncio.CancelledError:
@@ -238,9 +249,11 @@ class InMemoryBus:
         self._check_open()
         bodies = [(envelope.topic, encode(envelope)) for envelope in envelopes]
         for routing_key, body in bodies:
+            copy: Envelope | None = None
             for queue in self._queues.values():
                 if queue.routes(routing_key):
-                    queue.put(_Delivery(body))
+                    copy = copy or decode(body)
+                    queue.put(_Delivery(copy))
 
     async def declare(self, queue: str, *, topics: Sequence[str] = ("#",), max_attempts: int = 5) -> None:
         """Declare a durable named queue (what ``subscribe`` does first) without consuming."""
@@ -253,7 +266,7 @@ class InMemoryBus:
             queue = self._queues[name] = _Queue(name, durable=True, max_attempts=max_attempts, activity=self._activity)
         elif queue.max_attempts != max_attempts:
             raise ValueError(f"queue {name!r} is declared with max_attempts={queue.max_attempts}, not {max_attempts}")
-        queue.patterns.update(topics)
+        queue.bind(topics)
         return queue
 
     async def subscribe(
@@ -274,7 +287,7 @@ class InMemoryBus:
                 max_attempts=max_attempts,
                 activity=self._activity,
             )
-            target.patterns.update(patterns)
+            target.bind(patterns)
             self._queues[target.name] = target
         else:
             target = self._declare(check_queue_name(queue), patterns, max_attempts)

@@ -25,9 +25,10 @@ statement, the same outcome.
 
 from __future__ import annotations
 
+import operator
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -51,6 +52,16 @@ class _Insert:
     sql: str
     keys: tuple[str, ...]  # the row's keys in the statement's order
     processors: tuple[Processor, ...]
+    values: Callable[[Mapping[str, Any]], tuple[Any, ...]] = field(init=False, repr=False)
+    processed: tuple[tuple[int, Callable[[Any], Any]], ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # binding runs once per value of every hot row: the values in one C call, then only the
+        # positions that have a processor (times, JSON, enums) go through Python
+        getter = operator.itemgetter(*self.keys)
+        object.__setattr__(self, "values", (lambda row: (getter(row),)) if len(self.keys) == 1 else getter)
+        processed = tuple((i, p) for i, p in enumerate(self.processors) if p is not None)
+        object.__setattr__(self, "processed", processed)
 
 
 async def add_row(connection: AsyncConnection, table: Table, values: Mapping[str, Any]) -> int:
@@ -206,10 +217,13 @@ def _compiled(table: Table, keys: tuple[str, ...], returning: bool, dialect: Dia
 
 
 def _bound(compiled: _Insert, row: Mapping[str, Any]) -> tuple[Any, ...]:
-    return tuple(
-        row[key] if processor is None else processor(row[key])
-        for key, processor in zip(compiled.keys, compiled.processors, strict=True)
-    )
+    values = compiled.values(row)
+    if not compiled.processed:
+        return values
+    bound = list(values)
+    for position, processor in compiled.processed:
+        bound[position] = processor(bound[position])
+    return tuple(bound)
 
 
 def _execute(sync: Any, driver: sqlite3.Connection, sql: str, parameters: Any, *, many: bool) -> list[Any]:
