@@ -99,6 +99,22 @@ async def test_a_subscriber_receives_the_published_envelope_unchanged(bus: AnyBu
     assert recorder.handled[0] is not sent and recorder.handled[0].payload is not sent.payload
 
 
+async def test_fresh_envelopes_reach_every_queue_equal_to_what_was_published(bus: AnyBus) -> None:
+    # given two queues, and envelopes as the relay has them: just read from the outbox's JSON
+    billing, routing = Recorder(), Recorder()
+    await bus.subscribe("billing", billing)
+    await bus.subscribe("routing", routing, topics=("LeadCreated",))
+    sent = [envelope(1, text="Привет", tags=[1, None]), envelope(2, "LeadCreated", lead_id=5)]
+    # when they are published as fresh
+    await bus.publish(sent, fresh=True)
+    await billing.wait_handled(2)
+    await routing.wait_handled(1)
+    await settle(bus)
+    # then each queue got what its bindings route, equal to what was sent, in order
+    assert billing.handled == sent
+    assert routing.handled == [sent[1]]
+
+
 EVENT_NAMES = [
     "MessageReceived",
     "Conversation",

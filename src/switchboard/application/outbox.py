@@ -27,7 +27,7 @@ async def publish_pending(store: OutboxStore, bus: Bus, clock: Clock, batch: int
         envelopes = await store.sequence_pending(batch)
         if not envelopes:
             return 0
-        await bus.publish(envelopes)
+        await bus.publish(envelopes, fresh=True)  # the store read them from JSON just now
         await store.mark_published([e.event_id for e in envelopes], clock.now())
     return len(envelopes)
 

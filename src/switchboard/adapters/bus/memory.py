@@ -23,8 +23,10 @@ It behaves like the RabbitMQ adapter on every point the contract suite checks:
   could not carry fails here too) and decoded back once, when a queue takes it: every
   queue gets that decoded copy, never the publisher's object. Handlers treat an
   envelope as read-only (it is frozen, and none changes a payload), so the queues
-  share the copy instead of paying a decode each (a fifth of the relay's work in
-  the intake benchmark, docs/benchmarks.md).
+  share the copy instead of paying a decode each. Envelopes published ``fresh`` (the
+  relay's, just decoded from the outbox's JSON and kept by nobody) are that copy
+  already and go as they are: the JSON round trip was most of the relay's work in
+  the intake benchmark (docs/benchmarks.md).
 
 Handlers run in their own asyncio tasks: ``publish`` only enqueues. ``close()``
 stops the consumers, letting each finish the envelope in hand (bounded by
@@ -245,15 +247,21 @@ class InMemoryBus:
         if not self._started:
             raise BusUnavailable("the bus is not started")
 
-    async def publish(self, envelopes: Sequence[Envelope]) -> None:
+    async def publish(self, envelopes: Sequence[Envelope], *, fresh: bool = False) -> None:
         self._check_open()
+        if fresh:  # read from JSON just now and nobody else's: already what a copy would be
+            for envelope in envelopes:
+                self._route(envelope)
+            return
         bodies = [(envelope.topic, encode(envelope)) for envelope in envelopes]
         for routing_key, body in bodies:
-            copy: Envelope | None = None
-            for queue in self._queues.values():
-                if queue.routes(routing_key):
-                    copy = copy or decode(body)
-                    queue.put(_Delivery(copy))
+            if any(queue.routes(routing_key) for queue in self._queues.values()):
+                self._route(decode(body))
+
+    def _route(self, envelope: Envelope) -> None:
+        for queue in self._queues.values():
+            if queue.routes(envelope.topic):
+                queue.put(_Delivery(envelope))
 
     async def declare(self, queue: str, *, topics: Sequence[str] = ("#",), max_attempts: int = 5) -> None:
         """Declare a durable named queue (what ``subscribe`` does first) without consuming."""

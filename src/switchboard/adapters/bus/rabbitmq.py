@@ -327,8 +327,8 @@ class RabbitMQBus:
 
     # -- publishing ---------------------------------------------------------------
 
-    async def publish(self, envelopes: Sequence[Envelope]) -> None:
-        self._check_open()
+    async def publish(self, envelopes: Sequence[Envelope], *, fresh: bool = False) -> None:
+        self._check_open()  # fresh or not, every envelope is encoded: the broker carries bytes
         messages = [
             (
                 envelope.topic,

@@ -43,7 +43,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return _sqlite_text if dialect.name == "sqlite" else super().bind_processor(dialect)
 
     def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
-        return _sqlite_time if dialect.name == "sqlite" else super().result_processor(dialect, coltype)
+        return sqlite_time if dialect.name == "sqlite" else super().result_processor(dialect, coltype)
 
 
 def _sqlite_text(value: datetime | None) -> str | None:
@@ -57,7 +57,7 @@ def _sqlite_text(value: datetime | None) -> str | None:
     return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def _sqlite_time(value: Any) -> datetime | None:
+def sqlite_time(value: Any) -> datetime | None:
     if value is None:
         return None
     parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)

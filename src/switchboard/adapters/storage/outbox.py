@@ -41,6 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import tables as t
+from switchboard.adapters.storage.columns import sqlite_time
 from switchboard.adapters.storage.database import Database
 from switchboard.application.ports.bus import Envelope
 
@@ -110,6 +111,13 @@ _MARK_SQLITE = (
 )
 
 
+_UNPUBLISHED = select(t.outbox).where(t.outbox.c.published_at.is_(None)).order_by(t.outbox.c.id)
+# the same read in SQLite's own words, without SQLAlchemy's result rows and type processing per row
+_UNPUBLISHED_SQLITE = (
+    "SELECT id, name, payload, occurred_at, sequence FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ?"
+)
+
+
 class SqlOutboxStore:
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -164,9 +172,11 @@ class SqlOutboxStore:
             return [envelope_from_row(r) for r in await connection.execute(pending)]
 
     async def unpublished(self, limit: int) -> list[Envelope]:
-        statement = select(t.outbox).where(t.outbox.c.published_at.is_(None)).order_by(t.outbox.c.id).limit(limit)
         async with self._db.engine.connect() as connection:
-            return [envelope_from_row(r) for r in await connection.execute(statement)]
+            if self._db.is_sqlite:  # every relay round: the rows as tuples, made envelopes here
+                rows = await connection.exec_driver_sql(_UNPUBLISHED_SQLITE, (limit,))
+                return [Envelope(i, name, sqlite_time(at), json.loads(body), n or 0) for i, name, body, at, n in rows]
+            return [envelope_from_row(r) for r in await connection.execute(_UNPUBLISHED.limit(limit))]
 
     async def mark_published(self, event_ids: Sequence[int], at: datetime) -> None:
         if not event_ids:

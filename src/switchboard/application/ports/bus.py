@@ -53,10 +53,13 @@ class Bus(Protocol):
     async def close(self) -> None:
         """Stop consumers and disconnect."""
 
-    async def publish(self, envelopes: Sequence[Envelope]) -> None:
+    async def publish(self, envelopes: Sequence[Envelope], *, fresh: bool = False) -> None:
         """Hand events to the broker; returns only once they are confirmed.
 
-        Raises BusUnavailable when the broker cannot take them.
+        ``fresh``: the envelopes were just read from JSON (the outbox's rows) and the caller keeps no
+        reference to them, so a backend that copies envelopes through JSON for its consumers (the
+        in-process bus) may hand these over as they are. Raises BusUnavailable when the broker
+        cannot take them.
         """
 
     async def subscribe(
