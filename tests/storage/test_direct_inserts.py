@@ -68,14 +68,14 @@ async def test_a_transaction_that_has_not_written_goes_sqlalchemys_way(container
         assert await direct.insert_rows(connection, t.outbox, [EVENT] * (direct.INLINE_ROWS + 1)) is False
 
 
-async def test_a_batch_longer_than_one_statement_takes_has_its_ids_in_the_rows_order(container: Container) -> None:
+async def test_a_batch_longer_than_one_statement_has_its_ids_in_the_rows_order(container: Container) -> None:
     await container.relay.stop()
     # given 150 events, each its own, in a write transaction that holds the lock
     events = [{**EVENT, "payload": {"n": n}} for n in range(150)]
+    heard: list[str] = []
     async with container.database.writing() as connection:
         await connection.execute(insert(t.outbox), EVENT)
         with sent(container, lambda statement, context: heard.append(statement)):
-            heard: list[str] = []
             # when they are inserted with their ids wanted
             ids = await direct.insert_ids(connection, t.outbox, events)
     if not container.database.is_sqlite:
